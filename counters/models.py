@@ -1,0 +1,137 @@
+"""Counters, clerk sessions at them, and service interruptions (pauses with an apology)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from queueing import router
+
+
+class CounterKind(models.TextChoices):
+    GENERAL = "general", _("general")
+    VIP = "vip", _("VIP")
+    EXPRESS = "express", _("express")
+
+
+class VipMode(models.TextChoices):
+    NONE = router.VipMode.NONE, _("no VIP preference")
+    VIP_FIRST = router.VipMode.VIP_FIRST, _("VIP first, others when no VIP waits")
+    VIP_ONLY = router.VipMode.VIP_ONLY, _("VIP only")
+
+
+class CounterState(models.TextChoices):
+    CLOSED = "closed", _("closed")
+    OPEN = "open", _("open")
+    PAUSED = "paused", _("paused")
+
+
+class Counter(models.Model):
+    hall = models.ForeignKey("hall.Hall", on_delete=models.CASCADE, related_name="counters")
+    number = models.PositiveSmallIntegerField(_("number"))
+    name = models.CharField(_("name"), max_length=50, blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=CounterKind.choices, default=CounterKind.GENERAL
+    )
+    business_types = models.ManyToManyField(
+        "hall.BusinessType", related_name="counters", verbose_name=_("business types served")
+    )
+    vip_mode = models.CharField(
+        _("VIP behaviour"), max_length=10, choices=VipMode.choices, default=VipMode.NONE
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=CounterState.choices, default=CounterState.CLOSED
+    )
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="counters",
+        help_text=_("The clerk signed in at this counter."),
+    )
+    state_changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
+        ordering = ["hall", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "number"], name="counter_number_unique"),
+            models.UniqueConstraint(
+                fields=["clerk"], condition=Q(clerk__isnull=False), name="clerk_at_one_counter"
+            ),
+            models.CheckConstraint(
+                condition=Q(state=CounterState.CLOSED, clerk__isnull=True)
+                | (~Q(state=CounterState.CLOSED) & Q(clerk__isnull=False)),
+                name="open_counter_has_clerk",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Counter %(number)s") % {"number": self.number}
+
+
+class ClerkSession(models.Model):
+    """A clerk signed in at a counter, from open to close."""
+
+    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="sessions")
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["counter"], condition=Q(ended_at__isnull=True), name="one_open_session"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clerk} @ {self.counter} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class PauseReason(models.TextChoices):
+    PHONE_CALL = "phone_call", _("phone call")
+    FETCHING_MATERIALS = "fetching_materials", _("fetching materials")
+    SYSTEM_FAULT = "system_fault", _("system fault")
+    BREAK = "break", _("break")
+    HANDOVER = "handover", _("handover")
+    OTHER = "other", _("other")
+
+
+class Interruption(models.Model):
+    """A pause of service at a counter, with the apology shown to customers while it lasts."""
+
+    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="interruptions")
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=20, choices=PauseReason.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    apology_zh = models.CharField(max_length=200)
+    apology_en = models.CharField(max_length=200)
+    ticket = models.ForeignKey(
+        "queueing.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The ticket being served when the pause began; it resumes after."),
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("service interruption")
+        verbose_name_plural = _("service interruptions")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["counter"],
+                condition=Q(ended_at__isnull=True),
+                name="one_open_interruption_per_counter",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.counter}: {self.get_reason_display()} from {self.started_at:%H:%M}"

@@ -1,0 +1,481 @@
+"""Counter actions: open, close, call-next, recall, start, finish, no-show, transfer, pause, resume.
+
+Every action runs in one transaction that first locks the hall row, then the counter row
+(always in that order, so two actions never deadlock). The hall lock serialises routing
+decisions within one hall: a call reads the pool and rewrites several windows, and no other
+counter of the hall may decide on the same tickets meanwhile. Halls never wait for each other.
+Ticket updates are compare-and-set on the expected status as a second guard, and the partial
+unique constraints on Ticket are the last.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from counters.apologies import apology_for
+from counters.models import ClerkSession, Counter, CounterState, Interruption, PauseReason
+from hall.errors import (
+    ClerkElsewhere,
+    CounterBusy,
+    CounterClosed,
+    CounterPaused,
+    CounterTaken,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NoActiveTicket,
+    NotFound,
+    TransferRefused,
+)
+from hall.models import BusinessType, EventKind, Hall, Role
+from hall.selectors import hall_policy, staff_role
+from hall.services import event_record
+from queueing import router
+from queueing.models import ACTIVE_STATUSES, Outcome, Slot, Status, Ticket
+from queueing.selectors import router_candidates
+
+
+@dataclass(frozen=True)
+class Window:
+    called: Ticket | None
+    greeted: Ticket | None
+    attended: Ticket | None
+
+
+@dataclass(frozen=True)
+class Recall:
+    ticket: Ticket
+    recall_limit: int
+
+    @property
+    def suggested_action(self) -> str | None:
+        return "no_show" if self.ticket.recall_count >= self.recall_limit else None
+
+
+def _lock(counter_id: int, *, user, opening: bool = False) -> Counter:
+    """Lock the counter's hall, then the counter, and check the user may act on it.
+
+    A manager of the hall may act on any of its counters; a clerk only on the counter they are
+    signed in at (or, when ``opening``, on a closed counter of their hall).
+    """
+    hall_id = Counter.objects.values_list("hall_id", flat=True).filter(pk=counter_id).first()
+    if hall_id is None:
+        raise NotFound(_("No such counter."))
+    Hall.objects.select_for_update().filter(pk=hall_id).values_list("pk", flat=True).get()
+    counter = Counter.objects.select_for_update().select_related("hall").get(pk=counter_id)
+    role = staff_role(user=user, hall=counter.hall)
+    if role == Role.MANAGER:
+        return counter
+    if role == Role.CLERK and (opening or counter.clerk_id == user.pk):
+        return counter
+    if role == Role.CLERK and counter.clerk_id is None:
+        raise CounterClosed(_("Open the counter first: you are not signed in at it."))
+    raise Forbidden(_("Only the clerk signed in at this counter or a manager may act on it."))
+
+
+def _active_ticket(counter: Counter) -> Ticket | None:
+    return (
+        Ticket.objects.select_for_update()
+        .filter(counter=counter, status__in=ACTIVE_STATUSES)
+        .select_related("business_type")
+        .first()
+    )
+
+
+def _require_active(counter: Counter, *statuses: str) -> Ticket:
+    ticket = _active_ticket(counter)
+    if ticket is None:
+        raise NoActiveTicket()
+    if statuses and ticket.status not in statuses:
+        raise InvalidTransition(
+            _("Ticket %(number)s is %(status)s.")
+            % {"number": ticket.number, "status": ticket.get_status_display()}
+        )
+    return ticket
+
+
+def _release_window(counter: Counter) -> list[int]:
+    """Give the counter's greeted and attended tickets back to the pool, keeping issue times."""
+    ids = list(Ticket.objects.filter(window_counter=counter).values_list("pk", flat=True))
+    if ids:
+        Ticket.objects.filter(pk__in=ids).update(window_counter=None, window_slot=None)
+    return ids
+
+
+def _ticket_event(kind, *, counter: Counter, ticket: Ticket, actor, now, **data) -> None:
+    event_record(
+        hall=counter.hall,
+        kind=kind,
+        actor=actor,
+        ticket=ticket,
+        counter=counter,
+        data={"number": ticket.number, "counter": counter.number, **data},
+        at=now,
+    )
+
+
+def _counter_event(kind, *, counter: Counter, actor, now, **data) -> None:
+    event_record(
+        hall=counter.hall,
+        kind=kind,
+        actor=actor,
+        counter=counter,
+        data={"counter": counter.number, **data},
+        at=now,
+    )
+
+
+@transaction.atomic
+def counter_open(*, counter_id: int, user, now: datetime.datetime | None = None) -> Counter:
+    """Sign ``user`` in at the counter and open it. Opening again by the same clerk is a no-op."""
+    now = now or timezone.now()
+    counter = _lock(counter_id, user=user, opening=True)
+    if counter.clerk_id == user.pk:
+        return counter
+    if counter.state != CounterState.CLOSED:
+        raise CounterTaken()
+    if Counter.objects.filter(clerk=user).exists():
+        raise ClerkElsewhere()
+    counter.state, counter.clerk, counter.state_changed_at = CounterState.OPEN, user, now
+    counter.save(update_fields=["state", "clerk", "state_changed_at"])
+    ClerkSession.objects.create(counter=counter, clerk=user, started_at=now)
+    _counter_event(EventKind.COUNTER_OPENED, counter=counter, actor=user, now=now)
+    return counter
+
+
+@transaction.atomic
+def counter_close(*, counter_id: int, user, now: datetime.datetime | None = None) -> Counter:
+    """Sign the clerk out and close the counter. Its window goes back to the pool.
+
+    Refused while a ticket is called or being served: finish, transfer or mark it no-show first.
+    """
+    now = now or timezone.now()
+    counter = _lock(counter_id, user=user)
+    if counter.state == CounterState.CLOSED:
+        return counter
+    if _active_ticket(counter) is not None:
+        raise CounterBusy(_("Finish, transfer or mark the current ticket no-show before closing."))
+    released = _release_window(counter)
+    Interruption.objects.filter(counter=counter, ended_at__isnull=True).update(ended_at=now)
+    ClerkSession.objects.filter(counter=counter, ended_at__isnull=True).update(ended_at=now)
+    counter.state, counter.clerk, counter.state_changed_at = CounterState.CLOSED, None, now
+    counter.save(update_fields=["state", "clerk", "state_changed_at"])
+    _counter_event(
+        EventKind.COUNTER_CLOSED, counter=counter, actor=user, now=now, released=released
+    )
+    return counter
+
+
+def _ensure_can_call(counter: Counter) -> None:
+    if counter.state == CounterState.CLOSED:
+        raise CounterClosed()
+    if counter.state == CounterState.PAUSED:
+        raise CounterPaused()
+
+
+@transaction.atomic
+def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = None) -> Window:
+    """Call the counter's next ticket and refill its window (greeted, attended).
+
+    Lock precondition: the hall row, then the counter row (``_lock``). Under the hall lock no
+    other counter of the hall routes at the same time, so the router's view of the pool is
+    exact; the compare-and-set updates below still check each ticket is waiting.
+    """
+    now = now or timezone.now()
+    counter = _lock(counter_id, user=user)
+    _ensure_can_call(counter)
+    if Ticket.objects.filter(counter=counter, status__in=ACTIVE_STATUSES).exists():
+        raise CounterBusy()
+
+    skills = frozenset(counter.business_types.values_list("pk", flat=True))
+    decision = router.call_next(
+        counter=router.Counter(id=counter.pk, business_types=skills, vip_mode=counter.vip_mode),
+        tickets=router_candidates(counter=counter, business_type_ids=skills),
+        policy=hall_policy(hall=counter.hall),
+        now=now.timestamp(),
+    )
+    if decision.called is None:
+        return Window(None, None, None)
+
+    moving = {t.id for t in (*decision.released, *decision.taken)}
+    moving |= {t.id for t in decision.window if t is not None and t.slot is not None}
+    if moving:  # clear old slots first so the one-ticket-per-slot constraint holds throughout
+        Ticket.objects.filter(pk__in=moving).update(window_counter=None, window_slot=None)
+    claimed = Ticket.objects.filter(pk=decision.called.id, status=Status.WAITING).update(
+        status=Status.CALLED, counter=counter, clerk=counter.clerk, called_at=now
+    )
+    if claimed != 1:  # impossible under the hall lock; refuse rather than double-call
+        raise InvalidTransition(_("The ticket was taken by another counter; call again."))
+    for slot, choice in ((Slot.GREETED, decision.greeted), (Slot.ATTENDED, decision.attended)):
+        if choice is not None:
+            Ticket.objects.filter(pk=choice.id, status=Status.WAITING).update(
+                window_counter=counter, window_slot=slot
+            )
+
+    by_id = Ticket.objects.select_related("business_type").in_bulk(
+        [t.id for t in decision.window if t is not None]
+    )
+    window = Window(*(by_id[t.id] if t is not None else None for t in decision.window))
+    _ticket_event(
+        EventKind.TICKET_CALLED,
+        counter=counter,
+        ticket=window.called,
+        actor=user,
+        now=now,
+        greeted=window.greeted.number if window.greeted else None,
+        attended=window.attended.number if window.attended else None,
+        taken_from_others=[t.id for t in decision.taken],
+    )
+    return window
+
+
+@transaction.atomic
+def counter_recall(*, counter_id: int, user, now: datetime.datetime | None = None) -> Recall:
+    """Call the called ticket again (the customer has not come). Counted; past the hall's
+    recall limit a no-show is suggested."""
+    now = now or timezone.now()
+    counter = _lock(counter_id, user=user)
+    _ensure_can_call(counter)
+    ticket = _require_active(counter, Status.CALLED)
+    ticket.recall_count += 1
+    ticket.save(update_fields=["recall_count"])
+    _ticket_event(
+        EventKind.TICKET_RECALLED,
+        counter=counter,
+        ticket=ticket,
+        actor=user,
+        now=now,
+        recall_count=ticket.recall_count,
+    )
+    return Recall(ticket=ticket, recall_limit=counter.hall.recall_limit)
+
+
+@transaction.atomic
+def counter_start(*, counter_id: int, user, now: datetime.datetime | None = None) -> Ticket:
+    """The called customer has arrived at the counter: service starts."""
+    now = now or timezone.now()
+    counter = _lock(counter_id, user=user)
+    _ensure_can_call(counter)
+    ticket = _require_active(counter, Status.CALLED)
+    ticket.status, ticket.started_at = Status.SERVING, now
+    ticket.save(update_fields=["status", "started_at"])
+    _ticket_event(EventKind.TICKET_STARTED, counter=counter, ticket=ticket, actor=user, now=now)
+    return ticket
+
+
+@transaction.atomic
+def counter_finish(
+    *,
+    counter_id: int,
+    user,
+    outcome: str = Outcome.COMPLETED,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> Ticket:
+    """Service is over: the ticket is done with its outcome ("请您慢走")."""
+    now = now or timezone.now()
+    if outcome not in Outcome.values:
+        raise InvalidInput(fields={"outcome": f"one of {', '.join(Outcome.values)}"})
+    counter = _lock(counter_id, user=user)
+    ticket = _require_active(counter, Status.SERVING)
+    ticket.status, ticket.finished_at = Status.DONE, now
+    ticket.outcome, ticket.note = outcome, note
+    ticket.save(update_fields=["status", "finished_at", "outcome", "note"])
+    _ticket_event(
+        EventKind.TICKET_DONE,
+        counter=counter,
+        ticket=ticket,
+        actor=user,
+        now=now,
+        outcome=outcome,
+        service_seconds=round((now - ticket.started_at).total_seconds()),
+    )
+    return ticket
+
+
+@transaction.atomic
+def counter_no_show(*, counter_id: int, user, now: datetime.datetime | None = None) -> Ticket:
+    """The called customer did not come."""
+    now = now or timezone.now()
+    counter = _lock(counter_id, user=user)
+    ticket = _require_active(counter, Status.CALLED)
+    ticket.status, ticket.finished_at = Status.NO_SHOW, now
+    ticket.save(update_fields=["status", "finished_at"])
+    _ticket_event(
+        EventKind.TICKET_NO_SHOW,
+        counter=counter,
+        ticket=ticket,
+        actor=user,
+        now=now,
+        recall_count=ticket.recall_count,
+    )
+    return ticket
+
+
+@transaction.atomic
+def counter_transfer(
+    *,
+    counter_id: int,
+    user,
+    business_type_code: str | None = None,
+    target_counter_id: int | None = None,
+    now: datetime.datetime | None = None,
+) -> Ticket:
+    """Send the counter's ticket to another business type or counter (热心指点正确的柜台).
+
+    The ticket goes back to waiting with its original issue time, so the customer keeps their
+    place. Refused unless some counter of the hall can serve it there.
+    """
+    now = now or timezone.now()
+    if not business_type_code and target_counter_id is None:
+        raise InvalidInput(
+            _("Give a business type or a counter to transfer to."),
+            fields={"business_type": "required", "counter": "required"},
+        )
+    counter = _lock(counter_id, user=user)
+    ticket = _require_active(counter)
+    business_type = ticket.business_type
+    if business_type_code:
+        business_type = BusinessType.objects.filter(
+            hall=counter.hall, code=business_type_code, active=True
+        ).first()
+        if business_type is None:
+            raise TransferRefused(
+                _("Unknown or inactive business type: %(code)s") % {"code": business_type_code},
+                fields={"business_type": "unavailable"},
+            )
+    target = None
+    if target_counter_id is not None:
+        target = Counter.objects.filter(pk=target_counter_id, hall=counter.hall).first()
+        if target is None:
+            raise TransferRefused(
+                _("No such counter in this hall."), fields={"counter": "not in this hall"}
+            )
+        if target.pk == counter.pk:
+            raise TransferRefused(_("That is this counter."), fields={"counter": "same counter"})
+        if target.state == CounterState.CLOSED:
+            raise TransferRefused(
+                _("Counter %(n)s is closed.") % {"n": target.number}, fields={"counter": "closed"}
+            )
+        if not target.business_types.filter(pk=business_type.pk).exists():
+            raise TransferRefused(
+                _("Counter %(n)s does not handle %(name)s.")
+                % {"n": target.number, "name": business_type.name_zh},
+                fields={"counter": "cannot serve this business type"},
+            )
+    else:
+        if business_type.pk == ticket.business_type_id:
+            raise TransferRefused(
+                _("The ticket is already for %(name)s.") % {"name": business_type.name_zh},
+                fields={"business_type": "same business type"},
+            )
+        if not business_type.counters.exclude(pk=counter.pk).exists():
+            raise TransferRefused(
+                _("No other counter handles %(name)s.") % {"name": business_type.name_zh},
+                fields={"business_type": "no counter serves it"},
+            )
+    previous = {"business_type": ticket.business_type.code, "status": ticket.status}
+    ticket.status = Status.WAITING
+    ticket.business_type = business_type
+    ticket.pinned_counter = target
+    ticket.counter, ticket.clerk = None, None
+    ticket.called_at = ticket.started_at = None
+    ticket.recall_count = 0
+    ticket.transfer_count += 1
+    ticket.save(
+        update_fields=[
+            "status",
+            "business_type",
+            "pinned_counter",
+            "counter",
+            "clerk",
+            "called_at",
+            "started_at",
+            "recall_count",
+            "transfer_count",
+        ]
+    )
+    _ticket_event(
+        EventKind.TICKET_TRANSFERRED,
+        counter=counter,
+        ticket=ticket,
+        actor=user,
+        now=now,
+        previous=previous,
+        business_type=business_type.code,
+        to_counter=target.number if target else None,
+    )
+    return ticket
+
+
+@transaction.atomic
+def counter_pause(
+    *, counter_id: int, user, reason: str, note: str = "", now: datetime.datetime | None = None
+) -> Interruption:
+    """Interrupt service with a reason; customers see the apology while it lasts.
+
+    The counter's greeted and attended tickets go back to the front of the pool with their issue
+    times; the ticket being served stays with the counter and resumes afterwards.
+    """
+    now = now or timezone.now()
+    if reason not in PauseReason.values:
+        raise InvalidInput(fields={"reason": f"one of {', '.join(PauseReason.values)}"})
+    counter = _lock(counter_id, user=user)
+    if counter.state == CounterState.CLOSED:
+        raise CounterClosed()
+    if counter.state == CounterState.PAUSED:
+        raise CounterPaused(_("The counter is already paused."))
+    released = _release_window(counter)
+    apology_zh, apology_en = apology_for(reason)
+    interruption = Interruption.objects.create(
+        counter=counter,
+        clerk=counter.clerk,
+        reason=reason,
+        note=note,
+        apology_zh=apology_zh,
+        apology_en=apology_en,
+        ticket=_active_ticket(counter),
+        started_at=now,
+    )
+    counter.state, counter.state_changed_at = CounterState.PAUSED, now
+    counter.save(update_fields=["state", "state_changed_at"])
+    _counter_event(
+        EventKind.COUNTER_PAUSED,
+        counter=counter,
+        actor=user,
+        now=now,
+        reason=reason,
+        note=note,
+        apology_zh=apology_zh,
+        apology_en=apology_en,
+        released=released,
+        interruption=interruption.pk,
+    )
+    return interruption
+
+
+@transaction.atomic
+def counter_resume(*, counter_id: int, user, now: datetime.datetime | None = None) -> Counter:
+    now = now or timezone.now()
+    counter = _lock(counter_id, user=user)
+    if counter.state != CounterState.PAUSED:
+        raise InvalidTransition(_("The counter is not paused."))
+    interruption = Interruption.objects.filter(counter=counter, ended_at__isnull=True).first()
+    if interruption is not None:
+        interruption.ended_at = now
+        interruption.save(update_fields=["ended_at"])
+    counter.state, counter.state_changed_at = CounterState.OPEN, now
+    counter.save(update_fields=["state", "state_changed_at"])
+    _counter_event(
+        EventKind.COUNTER_RESUMED,
+        counter=counter,
+        actor=user,
+        now=now,
+        paused_seconds=round((now - interruption.started_at).total_seconds())
+        if interruption
+        else None,
+    )
+    return counter

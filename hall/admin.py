@@ -1,0 +1,107 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from hall.models import AuditEvent, BusinessType, Device, Hall, LaneSetting, StaffMembership
+from hall.services import device_register
+
+
+class LaneSettingInline(admin.TabularInline):
+    model = LaneSetting
+    extra = 0
+    max_num = 3
+
+
+class BusinessTypeInline(admin.TabularInline):
+    model = BusinessType
+    extra = 0
+    fields = [
+        "code",
+        "prefix",
+        "name_zh",
+        "name_en",
+        "expected_service_minutes",
+        "needs_id",
+        "active",
+        "sort_order",
+    ]
+
+
+@admin.register(Hall)
+class HallAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "timezone", "opens_at", "closes_at", "window_depth"]
+    search_fields = ["code", "name"]
+    inlines = [LaneSettingInline, BusinessTypeInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "timezone", "opens_at", "closes_at"]}),
+        (
+            _("Service rules"),
+            {
+                "fields": [
+                    "window_depth",
+                    "max_wait_minutes",
+                    "target_wait_minutes",
+                    "recall_limit",
+                    "announce_english",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(BusinessType)
+class BusinessTypeAdmin(admin.ModelAdmin):
+    list_display = [
+        "prefix",
+        "name_zh",
+        "name_en",
+        "hall",
+        "expected_service_minutes",
+        "needs_id",
+        "active",
+    ]
+    list_filter = ["hall", "active", "needs_id"]
+    search_fields = ["code", "name_zh", "name_en"]
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "hall", "role"]
+    list_filter = ["hall", "role"]
+    search_fields = ["user__username"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "hall", "active", "created_at", "last_seen_at"]
+    list_filter = ["hall", "kind", "active"]
+    readonly_fields = ["created_at", "last_seen_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        device, token = device_register(hall=obj.hall, kind=obj.kind, name=obj.name)
+        obj.pk, obj.token_hash = device.pk, device.token_hash
+        self.message_user(
+            request,
+            _("Device token (shown only now; enter it on the device): %(token)s")
+            % {"token": token},
+        )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only."""
+
+    list_display = ["created_at", "hall", "kind", "ticket_id", "counter_id", "actor", "device"]
+    list_filter = ["hall", "kind"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,109 @@
+"""Thin API views for halls: token login and the business-type list."""
+
+from django.contrib.auth import authenticate
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from counters.models import Counter, CounterState
+from hall.auth import DeviceUser
+from hall.errors import Forbidden, InvalidInput, NotFound
+from hall.models import BusinessType, Hall
+from hall.selectors import staff_role
+from queueing.estimates import estimated_wait_seconds
+from queueing.models import Status, Ticket
+
+
+class IsStaff(permissions.BasePermission):
+    """A signed-in person (session or token), not a device."""
+
+    message = "Staff only: sign in with a staff account."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and not isinstance(user, DeviceUser))
+
+
+def hall_for(request, code: str, *, device_kinds=("kiosk", "display")) -> Hall:
+    """The hall named in the URL, if the caller belongs to it (a device of it or its staff)."""
+    hall = Hall.objects.filter(code=code).first()
+    if hall is None:
+        raise NotFound(f"No hall with code {code!r}.")
+    if isinstance(request.user, DeviceUser):
+        device = request.user.device
+        if device.hall_id != hall.pk or device.kind not in device_kinds:
+            raise Forbidden("This device belongs to another hall or may not do this.")
+    elif staff_role(user=request.user, hall=hall) is None:
+        raise Forbidden("You are not on this hall's staff.")
+    return hall
+
+
+class TokenLoginApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    class TokenLoginInput(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    @extend_schema(
+        request=TokenLoginInput,
+        responses=inline_serializer("TokenOutput", {"token": serializers.CharField()}),
+        summary="Exchange a staff username and password for an API token",
+    )
+    def post(self, request):
+        data = self.TokenLoginInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, **data.validated_data)
+        if user is None or not user.is_active:
+            raise InvalidInput("Wrong username or password.", fields={"password": "wrong"})
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class BusinessTypeListApi(APIView):
+    class BusinessTypeListOutput(serializers.Serializer):
+        code = serializers.CharField()
+        name_zh = serializers.CharField()
+        name_en = serializers.CharField()
+        prefix = serializers.CharField()
+        needs_id = serializers.BooleanField()
+        expected_service_minutes = serializers.IntegerField()
+        waiting = serializers.IntegerField()
+        estimated_wait_s = serializers.IntegerField(allow_null=True)
+
+    @extend_schema(
+        responses=BusinessTypeListOutput(many=True),
+        summary="Active business types with queue lengths",
+    )
+    def get(self, request, hall: str):
+        hall = hall_for(request, hall)
+        waiting = (
+            Ticket.objects.filter(business_type=OuterRef("pk"), status=Status.WAITING)
+            .order_by()
+            .values("business_type")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        counters = (
+            Counter.objects.filter(business_types=OuterRef("pk"))
+            .order_by()
+            .values("business_types")
+            .annotate(total=Count("pk"), staffed=Count("pk", filter=~Q(state=CounterState.CLOSED)))
+        )
+        types = BusinessType.objects.filter(hall=hall, active=True).annotate(
+            waiting=Coalesce(Subquery(waiting), 0),
+            staffed=Coalesce(Subquery(counters.values("staffed")), 0),
+            total=Coalesce(Subquery(counters.values("total")), 0),
+        )
+        rows = []
+        for bt in types:
+            bt.estimated_wait_s = estimated_wait_seconds(
+                business_type=bt, ahead=bt.waiting, servers=bt.staffed or bt.total
+            )
+            rows.append(bt)
+        return Response(self.BusinessTypeListOutput(rows, many=True).data)

@@ -1,0 +1,74 @@
+"""``Idempotency-Key`` for POSTs: the effect happens once and repeats get the first response.
+
+The key is claimed by inserting a row in the same transaction as the effect. A concurrent
+repeat blocks on the unique constraint until the first transaction ends: if it committed, the
+repeat gets its stored response; if it failed, the claim is gone and the repeat runs afresh.
+Failed requests (4xx) store nothing, because they changed nothing.
+"""
+
+import functools
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from rest_framework.response import Response
+
+from hall.auth import DeviceUser
+from hall.errors import IdempotencyKeyReused, InvalidInput
+from hall.models import IdempotentRequest
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+
+
+def _scope(request) -> str:
+    if isinstance(request.user, DeviceUser):
+        return f"device:{request.user.device.pk}"
+    return f"user:{request.user.pk}"
+
+
+def _fingerprint(request) -> str:
+    try:
+        body = json.dumps(request.data, sort_keys=True, default=str)
+    except TypeError:
+        body = repr(request.data)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def idempotent(view_method):
+    """Wrap a DRF view method (``post``) so that it honours ``Idempotency-Key``."""
+
+    @functools.wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view_method(self, request, *args, **kwargs)
+        key = key.strip()
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise InvalidInput(
+                f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
+                fields={HEADER: "invalid length"},
+            )
+        scope, fingerprint = _scope(request), _fingerprint(request)
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    claim = IdempotentRequest.objects.create(
+                        scope=scope, key=key, fingerprint=fingerprint
+                    )
+            except IntegrityError:
+                first = IdempotentRequest.objects.get(scope=scope, key=key)
+                if first.fingerprint != fingerprint:
+                    raise IdempotencyKeyReused() from None
+                return Response(
+                    first.response,
+                    status=first.status_code,
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            response = view_method(self, request, *args, **kwargs)
+            claim.status_code = response.status_code
+            claim.response = response.data
+            claim.save(update_fields=["status_code", "response"])
+            return response
+
+    return wrapper

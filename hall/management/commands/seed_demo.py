@@ -1,0 +1,34 @@
+from django.core.management.base import BaseCommand
+
+from hall.demo import DEMO_PASSWORD, STAFF, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo hall (code 'demo') and print its URLs and logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+
+    def handle(self, *args, base_url: str, **options):
+        result = seed_demo()
+        hall, tokens = result["hall"], result["tokens"]
+        base = base_url.rstrip("/")
+        out = self.stdout.write
+        out(self.style.SUCCESS(f"Demo hall ready: {hall.name} ({hall.code}), {hall.timezone}"))
+        out("")
+        out(f"  API docs (Swagger)   {base}/api/v1/docs/")
+        out(f"  Admin                {base}/admin/            (manager / {DEMO_PASSWORD})")
+        out(f"  Business types       {base}/api/v1/halls/{hall.code}/business-types/")
+        out(f"  Counters             {base}/api/v1/halls/{hall.code}/counters/")
+        out("")
+        out(f"  Logins (password '{DEMO_PASSWORD}'): " + ", ".join(name for name, _ in STAFF))
+        out(f"  Kiosk device token   {tokens['kiosk']}")
+        out(f"  Display device token {tokens['display']}")
+        out("")
+        out("  Try it:")
+        out(
+            f"    curl -s -X POST {base}/api/v1/halls/{hall.code}/tickets/ "
+            f"-H 'Authorization: Device {tokens['kiosk']}' "
+            "-H 'Content-Type: application/json' -d '{\"business_type\": \"payment\"}'"
+        )
+        out("")

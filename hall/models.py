@@ -1,0 +1,276 @@
+"""Halls and their configuration, staff roles, devices, and the append-only audit log."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as django_timezone
+from django.utils.translation import gettext_lazy as _
+
+from queueing.router import Lane
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("%(value)s is not a known timezone"), params={"value": value}
+        ) from None
+
+
+class Hall(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    timezone = models.CharField(
+        _("timezone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
+    )
+    opens_at = models.TimeField(_("opens at"), default="08:30")
+    closes_at = models.TimeField(
+        _("closes at"), default="18:00", help_text=_("The same as opening time: open all day.")
+    )
+    max_wait_minutes = models.PositiveSmallIntegerField(
+        _("maximum wait (minutes)"),
+        default=30,
+        help_text=_(
+            "A ticket waiting longer goes ahead of every ticket that has not: no lane starves."
+        ),
+    )
+    target_wait_minutes = models.PositiveSmallIntegerField(
+        _("target wait for the service level (minutes)"), default=15
+    )
+    window_depth = models.PositiveSmallIntegerField(
+        _("window depth"),
+        default=2,
+        validators=[MaxValueValidator(2)],
+        help_text=_(
+            "0: call only; 1: also greet the next; 2: serve one, greet two, attend to three."
+        ),
+    )
+    recall_limit = models.PositiveSmallIntegerField(
+        _("recall limit"), default=3, help_text=_("After this many recalls, suggest a no-show.")
+    )
+    announce_english = models.BooleanField(_("announce calls in English too"), default=True)
+    created_at = models.DateTimeField(default=django_timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("hall")
+        verbose_name_plural = _("halls")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_depth__lte=2), name="hall_window_depth_0_to_2"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_wait_minutes__gt=0), name="hall_max_wait_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_wait_minutes__gt=0), name="hall_target_wait_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def local_now(self, now=None):
+        return (now or django_timezone.now()).astimezone(self.tz)
+
+    def service_date(self, now=None):
+        """The hall's local date: numbering restarts at the hall's own midnight."""
+        return self.local_now(now).date()
+
+    @property
+    def open_all_day(self) -> bool:
+        return self.opens_at == self.closes_at
+
+    def is_open_at(self, now=None) -> bool:
+        """Within opening hours? Equal opening and closing times mean open all day."""
+        if self.open_all_day:
+            return True
+        local = self.local_now(now).time()
+        if self.opens_at < self.closes_at:
+            return self.opens_at <= local < self.closes_at
+        return local >= self.opens_at or local < self.closes_at  # hours past midnight
+
+
+class LaneSetting(models.Model):
+    """A hall's weight for one lane. ``strict`` puts the lane strictly ahead of weighted ones."""
+
+    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="lane_settings")
+    lane = models.CharField(_("lane"), max_length=10, choices=[(lane, lane) for lane in Lane])
+    weight = models.PositiveSmallIntegerField(
+        _("weight"), default=1, validators=[MinValueValidator(1)]
+    )
+    strict = models.BooleanField(_("strict"), default=False)
+
+    class Meta:
+        verbose_name = _("lane setting")
+        verbose_name_plural = _("lane settings")
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "lane"], name="lane_setting_unique_per_hall"),
+            models.CheckConstraint(condition=Q(weight__gte=1), name="lane_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lane}: {'strict' if self.strict else self.weight}"
+
+
+class BusinessType(models.Model):
+    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="business_types")
+    code = models.SlugField(_("code"), max_length=32)
+    name_zh = models.CharField(_("Chinese name"), max_length=50)
+    name_en = models.CharField(_("English name"), max_length=80)
+    prefix = models.CharField(
+        _("ticket prefix"),
+        max_length=2,
+        validators=[RegexValidator(r"^[A-Z]{1,2}$", _("One or two capital letters."))],
+    )
+    expected_service_minutes = models.PositiveSmallIntegerField(
+        _("expected service (minutes)"), default=5, validators=[MinValueValidator(1)]
+    )
+    needs_id = models.BooleanField(_("needs ID"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("business type")
+        verbose_name_plural = _("business types")
+        ordering = ["hall", "sort_order", "prefix"]
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "code"], name="business_type_code_unique"),
+            models.UniqueConstraint(fields=["hall", "prefix"], name="business_type_prefix_unique"),
+            models.CheckConstraint(
+                condition=Q(expected_service_minutes__gte=1), name="business_type_service_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.name_zh} / {self.name_en}"
+
+
+class Role(models.TextChoices):
+    GREETER = "greeter", _("greeter")
+    CLERK = "clerk", _("clerk")
+    MANAGER = "manager", _("manager")
+
+
+class StaffMembership(models.Model):
+    """A person's role in one hall. A manager may also do what greeters and clerks do."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "hall"], name="one_role_per_user_per_hall")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} @ {self.hall.code}"
+
+
+class DeviceKind(models.TextChoices):
+    KIOSK = "kiosk", _("kiosk")
+    DISPLAY = "display", _("display")
+
+
+class Device(models.Model):
+    """A kiosk or display, authenticated by a token of which only the SHA-256 hash is stored."""
+
+    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="devices")
+    kind = models.CharField(_("kind"), max_length=10, choices=DeviceKind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=django_timezone.now, editable=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name or self.pk} @ {self.hall.code}"
+
+
+class EventKind(models.TextChoices):
+    TICKET_ISSUED = "ticket.issued"
+    TICKET_CALLED = "ticket.called"
+    TICKET_RECALLED = "ticket.recalled"
+    TICKET_STARTED = "ticket.started"
+    TICKET_DONE = "ticket.done"
+    TICKET_NO_SHOW = "ticket.no_show"
+    TICKET_TRANSFERRED = "ticket.transferred"
+    TICKET_CANCELLED = "ticket.cancelled"
+    TICKET_EXPIRED = "ticket.expired"
+    COUNTER_OPENED = "counter.opened"
+    COUNTER_CLOSED = "counter.closed"
+    COUNTER_PAUSED = "counter.paused"
+    COUNTER_RESUMED = "counter.resumed"
+    DAY_CLOSED = "day.closed"
+
+
+class AuditEvent(models.Model):
+    """One row per state change, written in the same transaction as the change. Never deleted.
+
+    Tickets and counters are referenced by id rather than foreign key: the log outlives and must
+    never block anything it describes.
+    """
+
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    created_at = models.DateTimeField(default=django_timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ticket_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    counter_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["hall", "created_at"], name="audit_hall_time")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind}"
+
+
+class IdempotentRequest(models.Model):
+    """The first response to a request carrying an ``Idempotency-Key``, replayed to repeats.
+
+    The row is inserted in the same transaction as the effect: a concurrent replay blocks on the
+    unique constraint until the first commits, then reads this response instead of acting again.
+    """
+
+    scope = models.CharField(max_length=40)  # "user:<id>" or "device:<id>"
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)  # method, path and body, hashed
+    status_code = models.PositiveSmallIntegerField(default=0)
+    response = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=django_timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -1,0 +1,201 @@
+"""Thin API views for tickets: issue, read (staff), the customer's own view, cancel."""
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hall.api import IsStaff, hall_for
+from hall.auth import DeviceUser
+from hall.errors import Forbidden, NotFound
+from hall.idempotency import idempotent
+from hall.selectors import staff_role
+from queueing.models import Lane, PriorityReason, Ticket
+from queueing.selectors import ticket_position
+from queueing.services import ticket_cancel, ticket_issue
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Replays with the same key have the effect once and get the first response.",
+)
+
+
+class CounterRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+
+
+class TicketOutput(serializers.Serializer):
+    """A ticket as staff see it. The phone is masked to its last four digits."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    business_type = serializers.CharField(source="business_type.code")
+    lane = serializers.CharField()
+    priority_reason = serializers.CharField()
+    status = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    called_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    counter = CounterRef(allow_null=True)
+    window_slot = serializers.CharField(allow_null=True)
+    recall_count = serializers.IntegerField()
+    transfer_count = serializers.IntegerField()
+    origin = serializers.CharField()
+    phone = serializers.CharField(source="masked_phone")
+
+
+def status_url(request, ticket: Ticket) -> str:
+    return request.build_absolute_uri(reverse("public-ticket", args=[ticket.public_token]))
+
+
+class TicketIssueApi(APIView):
+    class TicketIssueInput(serializers.Serializer):
+        business_type = serializers.SlugField(max_length=32)
+        lane = serializers.ChoiceField(choices=Lane.choices, required=False)
+        priority_reason = serializers.ChoiceField(
+            choices=PriorityReason.choices, required=False, allow_blank=True
+        )
+        phone = serializers.RegexField(
+            r"^\+?[0-9]{5,20}$", required=False, allow_blank=True, max_length=21
+        )
+        vip_account = serializers.CharField(max_length=40, required=False, allow_blank=True)
+        override_hours = serializers.BooleanField(required=False, default=False)
+
+    class TicketIssueOutput(serializers.Serializer):
+        id = serializers.IntegerField(source="ticket.id")
+        number = serializers.CharField(source="ticket.number")
+        business_type = serializers.CharField(source="ticket.business_type.code")
+        business_type_name = serializers.SerializerMethodField()
+        needs_id = serializers.BooleanField(source="ticket.business_type.needs_id")
+        lane = serializers.CharField(source="ticket.lane")
+        priority_reason = serializers.CharField(source="ticket.priority_reason")
+        status = serializers.CharField(source="ticket.status")
+        issued_at = serializers.DateTimeField(source="ticket.issued_at")
+        people_ahead = serializers.IntegerField()
+        estimated_wait_s = serializers.IntegerField(allow_null=True)
+        status_url = serializers.SerializerMethodField()
+
+        def get_business_type_name(self, issued) -> dict:
+            bt = issued.ticket.business_type
+            return {"zh": bt.name_zh, "en": bt.name_en}
+
+        def get_status_url(self, issued) -> str:
+            return status_url(self.context["request"], issued.ticket)
+
+    @extend_schema(
+        request=TicketIssueInput,
+        responses={201: TicketIssueOutput},
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Issue a ticket (kiosk device or staff)",
+    )
+    @idempotent
+    def post(self, request, hall: str):
+        hall = hall_for(request, hall, device_kinds=("kiosk",))
+        data = self.TicketIssueInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        is_device = isinstance(request.user, DeviceUser)
+        issued = ticket_issue(
+            hall=hall,
+            business_type_code=data.validated_data["business_type"],
+            lane=data.validated_data.get("lane"),
+            priority_reason=data.validated_data.get("priority_reason", ""),
+            phone=data.validated_data.get("phone", ""),
+            vip_account=data.validated_data.get("vip_account", ""),
+            override_hours=data.validated_data["override_hours"],
+            device=request.user.device if is_device else None,
+            issued_by=None if is_device else request.user,
+        )
+        output = self.TicketIssueOutput(issued, context={"request": request})
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+def staff_ticket(request, ticket_id: int) -> Ticket:
+    ticket = (
+        Ticket.objects.select_related("business_type", "counter", "hall")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound("No such ticket.")
+    if staff_role(user=request.user, hall=ticket.hall) is None:
+        raise Forbidden("You are not on this ticket's hall staff.")
+    return ticket
+
+
+class TicketDetailApi(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses=TicketOutput, summary="One ticket (staff of its hall)")
+    def get(self, request, ticket_id: int):
+        return Response(TicketOutput(staff_ticket(request, ticket_id)).data)
+
+
+class TicketCancelApi(APIView):
+    permission_classes = [IsStaff]
+
+    class TicketCancelInput(serializers.Serializer):
+        reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    @extend_schema(
+        request=TicketCancelInput,
+        responses=TicketOutput,
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Cancel a waiting ticket (greeter, manager)",
+    )
+    @idempotent
+    def post(self, request, ticket_id: int):
+        data = self.TicketCancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = ticket_cancel(
+            ticket=staff_ticket(request, ticket_id),
+            actor=request.user,
+            reason=data.validated_data.get("reason", ""),
+        )
+        return Response(TicketOutput(ticket).data)
+
+
+class PublicTicketApi(APIView):
+    """The customer's own ticket, from the QR code: no personal data at all."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    class PublicTicketOutput(serializers.Serializer):
+        number = serializers.CharField()
+        business_type = serializers.CharField(source="business_type.code")
+        business_type_name = serializers.SerializerMethodField()
+        lane = serializers.CharField()
+        status = serializers.CharField()
+        issued_at = serializers.DateTimeField()
+        people_ahead = serializers.IntegerField()
+        estimated_wait_s = serializers.IntegerField(allow_null=True)
+        counter = CounterRef(allow_null=True)
+        hall = serializers.SerializerMethodField()
+
+        def get_business_type_name(self, ticket) -> dict:
+            return {"zh": ticket.business_type.name_zh, "en": ticket.business_type.name_en}
+
+        def get_hall(self, ticket) -> dict:
+            return {"code": ticket.hall.code, "name": ticket.hall.name}
+
+    @extend_schema(
+        responses=PublicTicketOutput, summary="A customer's own ticket: position and estimate"
+    )
+    def get(self, request, token: str):
+        ticket = (
+            Ticket.objects.select_related("business_type", "counter", "hall")
+            .filter(public_token=token)
+            .first()
+        )
+        if ticket is None:
+            raise NotFound("No such ticket.")
+        ticket.people_ahead, ticket.estimated_wait_s = ticket_position(ticket=ticket)
+        if ticket.status not in ("called", "serving"):
+            ticket.counter = None
+        return Response(self.PublicTicketOutput(ticket).data)

@@ -1,0 +1,209 @@
+"""Tickets and their numbering. The invariants of DESIGN.md that a database can hold live here."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from queueing import router
+
+
+class Lane(models.TextChoices):
+    VIP = router.Lane.VIP, _("VIP")
+    PRIORITY = router.Lane.PRIORITY, _("priority")
+    NORMAL = router.Lane.NORMAL, _("normal")
+
+
+class PriorityReason(models.TextChoices):
+    NONE = "", _("none")
+    VIP = "vip", _("VIP customer")
+    ELDERLY = "elderly", _("elderly")
+    DISABLED = "disabled", _("disabled")
+    PREGNANT = "pregnant", _("pregnant")
+    MILITARY = "military", _("military")
+
+
+PRIORITY_LANE_REASONS = (
+    PriorityReason.ELDERLY,
+    PriorityReason.DISABLED,
+    PriorityReason.PREGNANT,
+    PriorityReason.MILITARY,
+)
+SELF_DECLARABLE_REASONS = (PriorityReason.ELDERLY, PriorityReason.DISABLED)
+
+
+class Status(models.TextChoices):
+    WAITING = "waiting", _("waiting")
+    CALLED = "called", _("called")
+    SERVING = "serving", _("serving")
+    DONE = "done", _("done")
+    NO_SHOW = "no_show", _("no-show")
+    CANCELLED = "cancelled", _("cancelled")
+    EXPIRED = "expired", _("expired")
+
+
+ACTIVE_STATUSES = (Status.CALLED, Status.SERVING)
+OPEN_STATUSES = (Status.WAITING, Status.CALLED, Status.SERVING)
+
+
+class Slot(models.TextChoices):
+    GREETED = router.Slot.GREETED, _("greeted (please get ready)")
+    ATTENDED = router.Slot.ATTENDED, _("attended (after that)")
+
+
+class Origin(models.TextChoices):
+    KIOSK = "kiosk", _("kiosk")
+    GREETER = "greeter", _("greeter")
+    API = "api", _("API")
+    APPOINTMENT = "appointment", _("appointment")
+
+
+class Outcome(models.TextChoices):
+    COMPLETED = "completed", _("completed")
+    MISSING_DOCUMENTS = "missing_documents", _("missing documents")
+    FOLLOW_UP = "follow_up", _("needs follow-up")
+    DECLINED = "declined", _("customer declined")
+
+
+class Ticket(models.Model):
+    hall = models.ForeignKey("hall.Hall", on_delete=models.PROTECT, related_name="tickets")
+    business_type = models.ForeignKey(
+        "hall.BusinessType", on_delete=models.PROTECT, related_name="tickets"
+    )
+    number = models.CharField(_("number"), max_length=10)
+    prefix = models.CharField(max_length=2)
+    sequence = models.PositiveIntegerField()
+    service_date = models.DateField(_("service date"))
+    lane = models.CharField(_("lane"), max_length=10, choices=Lane.choices, default=Lane.NORMAL)
+    priority_reason = models.CharField(
+        _("priority reason"), max_length=10, choices=PriorityReason.choices, blank=True
+    )
+    self_declared = models.BooleanField(_("self-declared at the kiosk"), default=False)
+    vip_account = models.CharField(_("VIP account"), max_length=40, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.WAITING
+    )
+    issued_at = models.DateTimeField(
+        _("issued at"),
+        default=timezone.now,
+        help_text=_("Kept on transfer: the customer keeps their place."),
+    )
+    called_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counter = models.ForeignKey(
+        "counters.Counter",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        help_text=_("The counter that called or serves the ticket (and last served it)."),
+    )
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    window_counter = models.ForeignKey(
+        "counters.Counter",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="window_tickets",
+    )
+    window_slot = models.CharField(max_length=10, choices=Slot.choices, null=True, blank=True)
+    pinned_counter = models.ForeignKey(
+        "counters.Counter",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pinned_tickets",
+        help_text=_("Set when transferred to a specific counter: only it may call the ticket."),
+    )
+    recall_count = models.PositiveSmallIntegerField(default=0)
+    transfer_count = models.PositiveSmallIntegerField(default=0)
+    origin = models.CharField(max_length=12, choices=Origin.choices, default=Origin.KIOSK)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    note = models.TextField(blank=True)
+    public_token = models.CharField(max_length=32, unique=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    device = models.ForeignKey(
+        "hall.Device", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["issued_at", "id"]
+        constraints = [
+            # Invariant 2: one number per hall, prefix and service date, under any concurrency.
+            models.UniqueConstraint(
+                fields=["hall", "prefix", "service_date", "sequence"], name="ticket_number_unique"
+            ),
+            # Invariant 1: a counter has at most one called/serving ticket...
+            models.UniqueConstraint(
+                fields=["counter"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="one_active_ticket_per_counter",
+            ),
+            # ...and at most one greeted and one attended.
+            models.UniqueConstraint(
+                fields=["window_counter", "window_slot"],
+                condition=Q(window_slot__isnull=False),
+                name="one_ticket_per_window_slot",
+            ),
+            models.CheckConstraint(
+                condition=Q(window_slot__isnull=True, window_counter__isnull=True)
+                | Q(window_slot__isnull=False, window_counter__isnull=False, status=Status.WAITING),
+                name="window_slot_only_while_waiting",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=ACTIVE_STATUSES) | Q(counter__isnull=False),
+                name="active_ticket_has_counter",
+            ),
+            models.CheckConstraint(
+                condition=Q(lane=Lane.NORMAL, priority_reason="")
+                | Q(lane=Lane.VIP, priority_reason__in=["", PriorityReason.VIP])
+                | Q(lane=Lane.PRIORITY, priority_reason__in=PRIORITY_LANE_REASONS),
+                name="lane_matches_priority_reason",
+            ),
+        ]
+        indexes = [
+            # The router's query: a hall's waiting tickets per lane in issue order.
+            models.Index(
+                fields=["hall", "lane", "issued_at", "id"],
+                condition=Q(status=Status.WAITING),
+                name="ticket_waiting_queue",
+            ),
+            models.Index(fields=["hall", "service_date", "status"], name="ticket_hall_day_status"),
+            models.Index(fields=["business_type", "status"], name="ticket_type_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.status})"
+
+    @property
+    def masked_phone(self) -> str:
+        """The last four digits only, for the clerk's confirmation (复述)."""
+        return f"*******{self.phone[-4:]}" if self.phone else ""
+
+
+class TicketSequence(models.Model):
+    """The last number given per hall, prefix and service date; bumped by one UPSERT."""
+
+    hall = models.ForeignKey("hall.Hall", on_delete=models.CASCADE, related_name="+")
+    prefix = models.CharField(max_length=2)
+    service_date = models.DateField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hall", "prefix", "service_date"], name="ticket_sequence_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.service_date}: {self.last_value}"

@@ -1,0 +1,88 @@
+"""Reads about tickets: the router's candidates for a counter, and a customer's own view."""
+
+from django.db.models import Q
+
+from queueing import router
+from queueing.estimates import estimated_wait_seconds, people_ahead
+from queueing.models import ACTIVE_STATUSES, Lane, Slot, Status, Ticket
+
+# Per lane, how many candidates the router needs at most: called + greeted + attended.
+CANDIDATES_PER_LANE = 3
+
+_ROUTER_FIELDS = (
+    "id",
+    "business_type_id",
+    "lane",
+    "issued_at",
+    "window_slot",
+    "window_counter_id",
+    "pinned_counter_id",
+)
+
+
+def _as_router_ticket(row: dict) -> router.Ticket:
+    return router.Ticket(
+        id=row["id"],
+        business_type=row["business_type_id"],
+        lane=row["lane"],
+        issued_at=row["issued_at"].timestamp(),
+        slot=row["window_slot"],
+        slot_counter=row["window_counter_id"],
+        pinned_counter=row["pinned_counter_id"],
+    )
+
+
+def router_candidates(*, counter, business_type_ids) -> list[router.Ticket]:
+    """The waiting tickets the router may need for ``counter``, in issue order.
+
+    Bounded: the counter's own window (at most two) plus the first few eligible tickets of each
+    lane, read along the ``ticket_waiting_queue`` partial index. The number of queries and rows
+    does not grow with the number of people waiting.
+    """
+    waiting = Ticket.objects.filter(hall_id=counter.hall_id, status=Status.WAITING)
+    eligible = waiting.filter(business_type_id__in=business_type_ids).filter(
+        Q(pinned_counter__isnull=True) | Q(pinned_counter=counter.pk),
+        Q(window_slot__isnull=True) | Q(window_slot=Slot.ATTENDED) | Q(window_counter=counter.pk),
+    )
+    lanes = [Lane.VIP] if counter.vip_mode == router.VipMode.VIP_ONLY else list(Lane)
+    rows = {
+        row["id"]: row for row in waiting.filter(window_counter=counter.pk).values(*_ROUTER_FIELDS)
+    }
+    for lane in lanes:
+        for row in (
+            eligible.filter(lane=lane)
+            .order_by("issued_at", "id")
+            .values(*_ROUTER_FIELDS)[:CANDIDATES_PER_LANE]
+        ):
+            rows[row["id"]] = row
+    tickets = [_as_router_ticket(row) for row in rows.values()]
+    tickets.sort(key=lambda t: (t.issued_at, t.id))
+    return tickets
+
+
+def counter_window(*, counter) -> dict:
+    """The counter's called/serving ticket and its greeted and attended tickets."""
+    active = (
+        Ticket.objects.filter(counter=counter, status__in=ACTIVE_STATUSES)
+        .select_related("business_type")
+        .first()
+    )
+    window = {
+        t.window_slot: t
+        for t in Ticket.objects.filter(window_counter=counter).select_related("business_type")
+    }
+    return {
+        "active": active,
+        "greeted": window.get(Slot.GREETED),
+        "attended": window.get(Slot.ATTENDED),
+    }
+
+
+def ticket_position(*, ticket: Ticket) -> tuple[int, int | None]:
+    """People ahead and the estimated wait for a waiting ticket; (0, 0) once called."""
+    if ticket.status != Status.WAITING:
+        return 0, 0
+    ahead = people_ahead(
+        business_type=ticket.business_type, issued_at=ticket.issued_at, exclude_id=ticket.pk
+    )
+    return ahead, estimated_wait_seconds(business_type=ticket.business_type, ahead=ahead)

@@ -1,0 +1,260 @@
+"""Writes for tickets that do not belong to one counter: issuing, cancelling, closing a day."""
+
+import datetime
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hall.errors import (
+    BusinessTypeUnavailable,
+    Forbidden,
+    HallClosed,
+    InvalidInput,
+    InvalidTransition,
+)
+from hall.models import AuditEvent, BusinessType, Device, EventKind, Hall, Role
+from hall.selectors import staff_role
+from hall.services import event_record
+from queueing.estimates import estimated_wait_seconds, people_ahead, servers_for
+from queueing.models import (
+    OPEN_STATUSES,
+    PRIORITY_LANE_REASONS,
+    SELF_DECLARABLE_REASONS,
+    Lane,
+    Origin,
+    PriorityReason,
+    Status,
+    Ticket,
+)
+from queueing.numbering import format_number, next_sequence
+
+ISSUING_ROLES = (Role.GREETER, Role.CLERK, Role.MANAGER)
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket: Ticket
+    people_ahead: int
+    estimated_wait_s: int | None
+
+
+def _resolve_lane(*, lane: str | None, reason: str, vip_account: str) -> tuple[str, str]:
+    """Lane and reason, checked together; the lane may be implied by the reason."""
+    if not lane:
+        if reason == PriorityReason.VIP or vip_account:
+            lane = Lane.VIP
+        elif reason:
+            lane = Lane.PRIORITY
+        else:
+            lane = Lane.NORMAL
+    if lane == Lane.NORMAL and reason:
+        raise InvalidInput(
+            _("A normal ticket has no priority reason."), fields={"priority_reason": "not allowed"}
+        )
+    if lane == Lane.PRIORITY and reason not in PRIORITY_LANE_REASONS:
+        raise InvalidInput(
+            _("The priority lane needs a reason: elderly, disabled, pregnant or military."),
+            fields={"priority_reason": "required"},
+        )
+    if lane == Lane.VIP:
+        if reason not in ("", PriorityReason.VIP):
+            raise InvalidInput(
+                _("A VIP ticket takes no other priority reason."),
+                fields={"priority_reason": "not allowed"},
+            )
+        reason = PriorityReason.VIP
+    return lane, reason
+
+
+def ticket_issue(
+    *,
+    hall: Hall,
+    business_type_code: str,
+    lane: str | None = None,
+    priority_reason: str = "",
+    phone: str = "",
+    vip_account: str = "",
+    issued_by=None,
+    device: Device | None = None,
+    override_hours: bool = False,
+    now: datetime.datetime | None = None,
+) -> IssuedTicket:
+    """Issue a ticket for a kiosk device or a staff member (greeter, clerk, manager).
+
+    No lock is needed: the number comes from one UPSERT (see numbering) and the new ticket
+    concerns no counter until one calls it.
+    """
+    now = now or timezone.now()
+    if device is not None:
+        if device.hall_id != hall.pk or device.kind != "kiosk":
+            raise Forbidden(_("This device may not issue tickets in this hall."))
+        role, origin = None, Origin.KIOSK
+    else:
+        role = staff_role(user=issued_by, hall=hall)
+        if role not in ISSUING_ROLES:
+            raise Forbidden(_("Only this hall's staff or kiosks may issue tickets."))
+        origin = Origin.GREETER
+
+    business_type = BusinessType.objects.filter(
+        hall=hall, code=business_type_code, active=True
+    ).first()
+    if business_type is None:
+        raise BusinessTypeUnavailable(
+            _("Unknown or inactive business type: %(code)s") % {"code": business_type_code},
+            fields={"business_type": "unavailable"},
+        )
+    servers = servers_for(business_type=business_type)
+    if servers == 0:
+        raise BusinessTypeUnavailable(
+            _("No counter in this hall serves %(name)s.") % {"name": business_type.name_zh},
+            fields={"business_type": "no counter serves it"},
+        )
+    if not hall.is_open_at(now) and not (override_hours and role == Role.MANAGER):
+        raise HallClosed(
+            _("The hall is open from %(opens)s to %(closes)s.")
+            % {"opens": hall.opens_at.strftime("%H:%M"), "closes": hall.closes_at.strftime("%H:%M")}
+        )
+    if override_hours and role != Role.MANAGER:
+        raise Forbidden(_("Only a manager may issue outside opening hours."))
+
+    vip_account = vip_account.strip()
+    lane, priority_reason = _resolve_lane(
+        lane=lane, reason=priority_reason or "", vip_account=vip_account
+    )
+    self_declared = False
+    if device is not None:
+        if lane == Lane.VIP and not vip_account:
+            raise InvalidInput(
+                _("A VIP ticket needs a VIP account number or a greeter."),
+                fields={"vip_account": "required for VIP at a kiosk"},
+            )
+        if lane == Lane.PRIORITY:
+            if priority_reason not in SELF_DECLARABLE_REASONS:
+                raise InvalidInput(
+                    _(
+                        "At the kiosk, priority is for elderly or disabled customers; "
+                        "a greeter can help with other reasons."
+                    ),
+                    fields={"priority_reason": "ask a greeter"},
+                )
+            self_declared = True
+
+    with transaction.atomic():
+        service_date = hall.service_date(now)
+        sequence = next_sequence(
+            hall_id=hall.pk, prefix=business_type.prefix, service_date=service_date
+        )
+        ticket = Ticket.objects.create(
+            hall=hall,
+            business_type=business_type,
+            prefix=business_type.prefix,
+            sequence=sequence,
+            number=format_number(business_type.prefix, sequence),
+            service_date=service_date,
+            lane=lane,
+            priority_reason=priority_reason,
+            self_declared=self_declared,
+            vip_account=vip_account,
+            issued_at=now,
+            origin=origin,
+            phone=phone,
+            public_token=secrets.token_urlsafe(16),
+            issued_by=issued_by if device is None else None,
+            device=device,
+        )
+        ahead = people_ahead(business_type=business_type, issued_at=now, exclude_id=ticket.pk)
+        event_record(
+            hall=hall,
+            kind=EventKind.TICKET_ISSUED,
+            actor=issued_by,
+            device=device,
+            ticket=ticket,
+            data={
+                "number": ticket.number,
+                "business_type": business_type.code,
+                "lane": lane,
+                "priority_reason": priority_reason,
+                "origin": origin,
+                "self_declared": self_declared,
+            },
+            at=now,
+        )
+    return IssuedTicket(
+        ticket=ticket,
+        people_ahead=ahead,
+        estimated_wait_s=estimated_wait_seconds(
+            business_type=business_type, ahead=ahead, servers=servers
+        ),
+    )
+
+
+def ticket_cancel(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
+    """A greeter or manager cancels a waiting ticket (the customer left or asked to).
+
+    Locks the ticket row; a ticket that a counter has already called cannot be cancelled here.
+    """
+    role = staff_role(user=actor, hall=ticket.hall)
+    if role not in ISSUING_ROLES:
+        raise Forbidden(_("Only this hall's staff may cancel tickets."))
+    with transaction.atomic():
+        updated = Ticket.objects.filter(pk=ticket.pk, status=Status.WAITING).update(
+            status=Status.CANCELLED,
+            finished_at=timezone.now(),
+            window_counter=None,
+            window_slot=None,
+            note=reason,
+        )
+        if updated != 1:
+            raise InvalidTransition(_("Only a waiting ticket can be cancelled."))
+        ticket.refresh_from_db()
+        event_record(
+            hall=ticket.hall,
+            kind=EventKind.TICKET_CANCELLED,
+            actor=actor,
+            ticket=ticket,
+            data={"number": ticket.number, "reason": reason},
+        )
+    return ticket
+
+
+def day_close(*, hall: Hall, now: datetime.datetime | None = None, force: bool = False) -> int:
+    """Expire what is left of past service days, and of today once the hall has closed.
+
+    Idempotent: run it as often as you like (Celery beat runs it every 15 minutes). Returns the
+    number of tickets expired. Tickets still being served today are left to their clerk; from
+    a past day nothing is left open. One audit event per expired ticket.
+    """
+    now = now or timezone.now()
+    today = hall.service_date(now)
+    closed_for_today = force or (
+        hall.opens_at < hall.closes_at and hall.local_now(now).time() >= hall.closes_at
+    )
+    leftovers = Q(service_date__lt=today, status__in=OPEN_STATUSES)
+    if closed_for_today:
+        leftovers |= Q(service_date=today, status__in=(Status.WAITING, Status.CALLED))
+    with transaction.atomic():
+        tickets = list(
+            Ticket.objects.select_for_update()
+            .filter(leftovers, hall=hall)
+            .only("pk", "number", "status", "service_date")
+        )
+        if not tickets:
+            return 0
+        Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(
+            status=Status.EXPIRED, finished_at=now, window_counter=None, window_slot=None
+        )
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                hall=hall,
+                kind=EventKind.TICKET_EXPIRED,
+                ticket_id=t.pk,
+                created_at=now,
+                data={"number": t.number, "was": t.status, "service_date": t.service_date},
+            )
+            for t in tickets
+        )
+    return len(tickets)

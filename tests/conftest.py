@@ -1,0 +1,155 @@
+"""Named people and a small hall for every test (healthchecks' alice/bob/charlie style).
+
+The hall "h1" is open all day and has three business types and four counters:
+counter 1 serves payment and topup, counter 2 serves payment and service, counter 3 is a
+VIP-first counter serving everything, counter 4 serves service only. The outsider works in
+another hall, "h2".
+"""
+
+import datetime
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from counters.models import Counter, VipMode
+from hall.models import BusinessType, Role, StaffMembership
+from hall.services import device_register, hall_create
+
+
+def pytest_configure(config):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture
+def hall(db):
+    hall = hall_create(
+        code="h1",
+        name="测试营业厅",
+        timezone_name="Asia/Shanghai",
+        opens_at=datetime.time(0, 0),
+        closes_at=datetime.time(0, 0),
+    )
+    payment = BusinessType.objects.create(
+        hall=hall,
+        code="payment",
+        prefix="A",
+        name_zh="缴费",
+        name_en="Bill payment",
+        expected_service_minutes=3,
+    )
+    topup = BusinessType.objects.create(
+        hall=hall,
+        code="topup",
+        prefix="B",
+        name_zh="预存",
+        name_en="Top-up",
+        expected_service_minutes=3,
+    )
+    service = BusinessType.objects.create(
+        hall=hall,
+        code="service",
+        prefix="C",
+        name_zh="业务受理",
+        name_en="Service application",
+        expected_service_minutes=12,
+        needs_id=True,
+    )
+    for number, served, vip_mode in (
+        (1, [payment, topup], VipMode.NONE),
+        (2, [payment, service], VipMode.NONE),
+        (3, [payment, topup, service], VipMode.VIP_FIRST),
+        (4, [service], VipMode.NONE),
+    ):
+        counter = Counter.objects.create(hall=hall, number=number, vip_mode=vip_mode)
+        counter.business_types.set(served)
+    return hall
+
+
+@pytest.fixture
+def other_hall(db):
+    hall = hall_create(
+        code="h2", name="其他营业厅", opens_at=datetime.time(0, 0), closes_at=datetime.time(0, 0)
+    )
+    bt = BusinessType.objects.create(
+        hall=hall, code="payment", prefix="A", name_zh="缴费", name_en="Bill payment"
+    )
+    Counter.objects.create(hall=hall, number=1).business_types.set([bt])
+    return hall
+
+
+def _person(django_user_model, username, hall, role):
+    user = django_user_model.objects.create_user(username=username, password="pw")
+    if hall is not None:
+        StaffMembership.objects.create(user=user, hall=hall, role=role)
+    return user
+
+
+@pytest.fixture
+def greeter(django_user_model, hall):
+    return _person(django_user_model, "greeter", hall, Role.GREETER)
+
+
+@pytest.fixture
+def clerk_a(django_user_model, hall):
+    return _person(django_user_model, "clerk_a", hall, Role.CLERK)
+
+
+@pytest.fixture
+def clerk_b(django_user_model, hall):
+    return _person(django_user_model, "clerk_b", hall, Role.CLERK)
+
+
+@pytest.fixture
+def manager(django_user_model, hall):
+    return _person(django_user_model, "manager", hall, Role.MANAGER)
+
+
+@pytest.fixture
+def outsider(django_user_model, other_hall):
+    return _person(django_user_model, "outsider", other_hall, Role.MANAGER)
+
+
+@pytest.fixture
+def kiosk(hall):
+    device, token = device_register(hall=hall, kind="kiosk", name="kiosk 1")
+    device.token = token
+    return device
+
+
+@pytest.fixture
+def display_device(hall):
+    device, token = device_register(hall=hall, kind="display", name="lobby")
+    device.token = token
+    return device
+
+
+@pytest.fixture
+def other_kiosk(other_hall):
+    device, token = device_register(hall=other_hall, kind="kiosk", name="kiosk h2")
+    device.token = token
+    return device
+
+
+def counter(hall, number: int) -> Counter:
+    return Counter.objects.get(hall=hall, number=number)
+
+
+@pytest.fixture
+def api():
+    """An API client; ``api.as_user(user)`` and ``api.as_device(device)`` switch identity."""
+
+    class Client(APIClient):
+        def as_user(self, user):
+            self.credentials()
+            self.force_authenticate(user=user)
+            return self
+
+        def as_device(self, device):
+            self.force_authenticate(user=None)
+            self.credentials(HTTP_AUTHORIZATION=f"Device {device.token}")
+            return self
+
+    return Client()
