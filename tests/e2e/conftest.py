@@ -1,0 +1,100 @@
+"""Browser tests: the real ASGI server on a seeded SQLite file, driven by Playwright in
+Debian's Chromium (/usr/bin/chromium; Playwright's own browser download cannot work here)."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory):
+    """``make run`` in miniature: migrate, seed the demo hall, serve over ASGI (uvicorn)."""
+    var = tmp_path_factory.mktemp("var")
+    env = {
+        **os.environ,
+        "HALLQ_VAR_DIR": str(var),
+        "DATABASE_URL": f"sqlite:///{var / 'e2e.sqlite3'}",
+    }
+    for key in ("REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS"):
+        env.pop(key, None)
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    seeded = subprocess.run(
+        [*manage, "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    tokens = dict(re.findall(r"(Kiosk|Display) device token\s+(\S+)", seeded))
+    port = _free_port()
+    log = open(var / "server.log", "wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/healthz/", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the demo server did not start: " + (var / "server.log").read_text())
+            time.sleep(0.3)
+    yield {"base": base, "kiosk_token": tokens["Kiosk"], "display_token": tokens["Display"]}
+    server.terminate()
+    server.wait(timeout=15)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does it)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
