@@ -22,9 +22,14 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 install: $(VENV)/.synced
 
 ## make run: migrate the embedded SQLite database, seed the demo hall, serve on 127.0.0.1:8000 (ASGI)
+## DEMO_LIVE=1 make run: the same, with simulated customers and clerks moving the queue
 run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
+	@if [ "$${DEMO_LIVE:-0}" = "1" ]; then \
+		echo "DEMO_LIVE=1: simulated customers and clerks drive the demo hall"; \
+		$(PY) manage.py demo_live > var/demo_live.log 2>&1 & \
+	fi; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 ## make test: the whole suite on the embedded default (SQLite, in-memory channel layer, eager Celery)

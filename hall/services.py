@@ -36,6 +36,17 @@ def event_record(
     )
 
 
+def hall_lock(*, hall_id: int) -> None:
+    """Lock the hall row until the transaction ends.
+
+    Every write that routes tickets or rewrites counters' windows takes this lock first (then
+    the counter row, then tickets), so routing within a hall is serialised and the lock order is
+    always the same: no deadlocks. Halls never wait for each other. On SQLite it is a no-op;
+    IMMEDIATE transactions already serialise writers.
+    """
+    Hall.objects.select_for_update().filter(pk=hall_id).values_list("pk", flat=True).get()
+
+
 @transaction.atomic
 def hall_create(*, code: str, name: str, timezone_name: str = "Asia/Shanghai", **fields) -> Hall:
     """A hall with the default lane weights (VIP 4, priority 2, normal 1)."""

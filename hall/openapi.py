@@ -1,0 +1,47 @@
+"""Adds DESIGN.md's error shape to every operation of the OpenAPI schema."""
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {"type": "string", "example": "counter_paused"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "Per-field messages for invalid input.",
+                },
+            },
+        }
+    },
+}
+
+_ERRORS = {
+    "400": "Invalid input (`invalid`, `malformed_request`, `business_type_unavailable`, "
+    "`transfer_refused`, ...)",
+    "401": "Not authenticated",
+    "403": "Not allowed (`forbidden`): another hall's device or counter, or the wrong role",
+    "404": "Unknown hall, counter or ticket (`not_found`)",
+    "409": "Conflicts with the current state (`counter_busy`, `counter_paused`, "
+    "`counter_closed`, `no_active_ticket`, `invalid_transition`, `hall_closed`, ...)",
+    "422": "Idempotency-Key reused with a different request (`idempotency_key_reused`)",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in result.get("paths", {}).items():
+        if path.endswith("/schema/"):
+            continue
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for status, description in _ERRORS.items():
+                if method == "get" and status in ("409", "422"):
+                    continue
+                responses.setdefault(status, {"description": description, "content": ref})
+    return result
