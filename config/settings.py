@@ -90,6 +90,8 @@ TEMPLATES = [
 
 # --- Database --------------------------------------------------------------------------------
 _database = env_database("DATABASE_URL")
+# Read even when unused (SQLite), so a bad value fails at start-up instead of lying in wait.
+_conn_max_age = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
 if _database is None or _database["ENGINE"].endswith("sqlite3"):
     _sqlite_name = (_database or {}).get("NAME") or str(VAR_DIR / "hallq.sqlite3")
     _database = {
@@ -107,7 +109,7 @@ if _database is None or _database["ENGINE"].endswith("sqlite3"):
         "TEST": {"NAME": env_str("SQLITE_TEST_NAME") or None},
     }
 else:
-    _database["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
+    _database["CONN_MAX_AGE"] = _conn_max_age
     _database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -187,6 +189,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No online-validator badge: it loads from validator.swagger.io (closed networks, no leaks).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [

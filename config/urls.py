@@ -35,7 +35,9 @@ api_v1 = [
         queueing_api.TicketCancelApi.as_view(),
         name="ticket-cancel",
     ),
-    path("t/<str:token>/", queueing_api.PublicTicketApi.as_view(), name="public-ticket"),
+    # Tokens are secrets.token_urlsafe, i.e. slugs; anything else (a NUL byte crashes
+    # PostgreSQL) is not looked up at all and gets the JSON 404 below.
+    path("t/<slug:token>/", queueing_api.PublicTicketApi.as_view(), name="public-ticket"),
     *(
         path(f"counters/<int:counter_id>/{action}/", view.as_view(), name=f"counter-{action}")
         for action, view in counter_actions

@@ -60,6 +60,12 @@ def _counter_state(counter) -> dict:
 class _CounterAction(APIView):
     permission_classes = [IsStaff]
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Parse the body even for actions that take none: a malformed body is refused (400)
+        # rather than acted on, exactly as it already is when an Idempotency-Key is sent.
+        request.data  # noqa: B018
+
 
 class CounterOpenApi(_CounterAction):
     @extend_schema(

@@ -30,9 +30,9 @@ from hall.errors import (
     NotFound,
     TransferRefused,
 )
-from hall.models import BusinessType, EventKind, Hall, Role
+from hall.models import BusinessType, EventKind, Role
 from hall.selectors import hall_policy, staff_role
-from hall.services import event_record
+from hall.services import event_record, hall_lock
 from queueing import router
 from queueing.models import ACTIVE_STATUSES, Outcome, Slot, Status, Ticket
 from queueing.selectors import router_candidates
@@ -64,7 +64,7 @@ def _lock(counter_id: int, *, user, opening: bool = False) -> Counter:
     hall_id = Counter.objects.values_list("hall_id", flat=True).filter(pk=counter_id).first()
     if hall_id is None:
         raise NotFound(_("No such counter."))
-    Hall.objects.select_for_update().filter(pk=hall_id).values_list("pk", flat=True).get()
+    hall_lock(hall_id=hall_id)
     counter = Counter.objects.select_for_update().select_related("hall").get(pk=counter_id)
     role = staff_role(user=user, hall=counter.hall)
     if role == Role.MANAGER:

@@ -18,7 +18,7 @@ from hall.errors import (
 )
 from hall.models import AuditEvent, BusinessType, Device, EventKind, Hall, Role
 from hall.selectors import staff_role
-from hall.services import event_record
+from hall.services import event_record, hall_lock
 from queueing.estimates import estimated_wait_seconds, people_ahead, servers_for
 from queueing.models import (
     OPEN_STATUSES,
@@ -201,6 +201,7 @@ def ticket_cancel(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
     if role not in ISSUING_ROLES:
         raise Forbidden(_("Only this hall's staff may cancel tickets."))
     with transaction.atomic():
+        hall_lock(hall_id=ticket.hall_id)  # the ticket may sit in a counter's window
         updated = Ticket.objects.filter(pk=ticket.pk, status=Status.WAITING).update(
             status=Status.CANCELLED,
             finished_at=timezone.now(),
@@ -237,6 +238,9 @@ def day_close(*, hall: Hall, now: datetime.datetime | None = None, force: bool =
     if closed_for_today:
         leftovers |= Q(service_date=today, status__in=(Status.WAITING, Status.CALLED))
     with transaction.atomic():
+        # The hall lock first, as the counter actions take it: they rewrite windows of these
+        # tickets, and a different lock order could deadlock with them.
+        hall_lock(hall_id=hall.pk)
         tickets = list(
             Ticket.objects.select_for_update()
             .filter(leftovers, hall=hall)
