@@ -95,7 +95,8 @@ _conn_max_age = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
 if _database is None or _database["ENGINE"].endswith("sqlite3"):
     _sqlite_name = (_database or {}).get("NAME") or str(VAR_DIR / "hallq.sqlite3")
     _database = {
-        "ENGINE": "django.db.backends.sqlite3",
+        # Django's SQLite backend, plus a fair queue for writers (see config/sqlite/base.py).
+        "ENGINE": "config.sqlite",
         "NAME": _sqlite_name,
         "OPTIONS": {
             # IMMEDIATE takes the write lock at BEGIN, so two writers never deadlock upgrading
@@ -162,6 +163,10 @@ USE_TZ = True
 # --- Static ----------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+try:  # WhiteNoise warns on every request when the folder is missing; collectstatic fills it.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass  # a read-only image: collectstatic ran at build time
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -159,6 +159,14 @@ def counter_close(*, counter_id: int, user, now: datetime.datetime | None = None
     if _active_ticket(counter) is not None:
         raise CounterBusy(_("Finish, transfer or mark the current ticket no-show before closing."))
     released = _release_window(counter)
+    # Tickets transferred to this counter must not be stranded: any counter serving their
+    # business type may now call them, still in their original place.
+    unpinned = list(
+        Ticket.objects.filter(pinned_counter=counter, status=Status.WAITING).values_list(
+            "pk", flat=True
+        )
+    )
+    Ticket.objects.filter(pk__in=unpinned).update(pinned_counter=None)
     Interruption.objects.filter(counter=counter, ended_at__isnull=True).update(ended_at=now)
     ClerkSession.objects.filter(counter=counter, ended_at__isnull=True).update(ended_at=now)
     counter.state, counter.clerk, counter.state_changed_at = CounterState.CLOSED, None, now
@@ -366,13 +374,23 @@ def counter_transfer(
                 % {"n": target.number, "name": business_type.name_zh},
                 fields={"counter": "cannot serve this business type"},
             )
+        if target.vip_mode == router.VipMode.VIP_ONLY and ticket.lane != router.Lane.VIP:
+            # Pinned there, the ticket could never be called: not by the target, which calls
+            # VIP tickets only, and not by any other counter, because of the pin.
+            raise TransferRefused(
+                _("Counter %(n)s serves VIP customers only.") % {"n": target.number},
+                fields={"counter": "VIP only"},
+            )
     else:
         if business_type.pk == ticket.business_type_id:
             raise TransferRefused(
                 _("The ticket is already for %(name)s.") % {"name": business_type.name_zh},
                 fields={"business_type": "same business type"},
             )
-        if not business_type.counters.exclude(pk=counter.pk).exists():
+        servers = business_type.counters.exclude(pk=counter.pk)
+        if ticket.lane != router.Lane.VIP:  # a VIP-only counter would never call it
+            servers = servers.exclude(vip_mode=router.VipMode.VIP_ONLY)
+        if not servers.exists():
             raise TransferRefused(
                 _("No other counter handles %(name)s.") % {"name": business_type.name_zh},
                 fields={"business_type": "no counter serves it"},

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from counters.models import Counter, CounterKind, VipMode
+from hall.auth import new_device_token
 from hall.models import BusinessType, Device, DeviceKind, Hall, Role, StaffMembership
 from hall.services import device_register, hall_create
 
@@ -94,6 +95,12 @@ def seed_demo() -> dict:
         (DeviceKind.KIOSK, "demo kiosk"),
         (DeviceKind.DISPLAY, "demo lobby display"),
     ):
-        Device.objects.filter(hall=hall, kind=kind, name=name).update(active=False)
-        _, tokens[kind] = device_register(hall=hall, kind=kind, name=name)
+        # Rotate the token of the same device row rather than piling up disabled devices.
+        device = Device.objects.filter(hall=hall, kind=kind, name=name).first()
+        if device is None:
+            _, tokens[kind] = device_register(hall=hall, kind=kind, name=name)
+        else:
+            tokens[kind], device.token_hash = new_device_token()
+            device.active = True
+            device.save(update_fields=["token_hash", "active"])
     return {"hall": hall, "tokens": tokens}

@@ -90,7 +90,7 @@ def ticket_issue(
     """
     now = now or timezone.now()
     if device is not None:
-        if device.hall_id != hall.pk or device.kind != "kiosk":
+        if device.hall_id != hall.pk or device.kind != "kiosk" or not device.active:
             raise Forbidden(_("This device may not issue tickets in this hall."))
         role, origin = None, Origin.KIOSK
     else:
@@ -113,13 +113,13 @@ def ticket_issue(
             _("No counter in this hall serves %(name)s.") % {"name": business_type.name_zh},
             fields={"business_type": "no counter serves it"},
         )
-    if not hall.is_open_at(now) and not (override_hours and role == Role.MANAGER):
+    if override_hours and role != Role.MANAGER:
+        raise Forbidden(_("Only a manager may issue outside opening hours."))
+    if not hall.is_open_at(now) and not override_hours:
         raise HallClosed(
             _("The hall is open from %(opens)s to %(closes)s.")
             % {"opens": hall.opens_at.strftime("%H:%M"), "closes": hall.closes_at.strftime("%H:%M")}
         )
-    if override_hours and role != Role.MANAGER:
-        raise Forbidden(_("Only a manager may issue outside opening hours."))
 
     vip_account = vip_account.strip()
     lane, priority_reason = _resolve_lane(
