@@ -16,7 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from counters.apologies import apology_for
-from counters.models import ClerkSession, Counter, CounterState, Interruption, PauseReason
+from counters.models import (
+    ClerkSession,
+    Counter,
+    CounterState,
+    Interruption,
+    PauseReason,
+    VipMode,
+)
 from hall.errors import (
     ClerkElsewhere,
     CounterBusy,
@@ -65,7 +72,13 @@ def _lock(counter_id: int, *, user, opening: bool = False) -> Counter:
     if hall_id is None:
         raise NotFound(_("No such counter."))
     hall_lock(hall_id=hall_id)
-    counter = Counter.objects.select_for_update().select_related("hall").get(pk=counter_id)
+    # of=("self",): without it PostgreSQL locks the joined hall row too, FOR UPDATE, undoing the
+    # hall lock's NO KEY mode (see hall_lock).
+    counter = (
+        Counter.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("hall")
+        .get(pk=counter_id)
+    )
     role = staff_role(user=user, hall=counter.hall)
     if role == Role.MANAGER:
         return counter
@@ -77,8 +90,11 @@ def _lock(counter_id: int, *, user, opening: bool = False) -> Counter:
 
 
 def _active_ticket(counter: Counter) -> Ticket | None:
+    # of=("self",): lock the ticket only. A bare FOR UPDATE also locked the joined business
+    # type row, which every ticket issued of that type must share-lock for its foreign key:
+    # issuing and serving deadlocked on PostgreSQL (tests/services/test_concurrency_postgres.py).
     return (
-        Ticket.objects.select_for_update()
+        Ticket.objects.select_for_update(of=("self",))
         .filter(counter=counter, status__in=ACTIVE_STATUSES)
         .select_related("business_type")
         .first()
@@ -367,6 +383,11 @@ def counter_transfer(
         if target.state == CounterState.CLOSED:
             raise TransferRefused(
                 _("Counter %(n)s is closed.") % {"n": target.number}, fields={"counter": "closed"}
+            )
+        if target.vip_mode == VipMode.VIP_ONLY and ticket.lane != router.Lane.VIP:
+            raise TransferRefused(
+                _("Counter %(n)s serves VIP customers only.") % {"n": target.number},
+                fields={"counter": "VIP only"},
             )
         if not target.business_types.filter(pk=business_type.pk).exists():
             raise TransferRefused(
