@@ -5,6 +5,7 @@ transactions, the in-memory channel layer and eager Celery tasks. DATABASE_URL, 
 SECRET_KEY and ALLOWED_HOSTS switch to production (PostgreSQL, Redis channel layer and broker).
 """
 
+import contextlib
 import secrets
 from pathlib import Path
 
@@ -107,7 +108,9 @@ if _database is None or _database["ENGINE"].endswith("sqlite3"):
                 "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000"
             ),
         },
-        "TEST": {"NAME": env_str("SQLITE_TEST_NAME") or None},
+        # ":memory:" spelled out: pytest-django recognises the default only by Django's own
+        # ENGINE string, and would otherwise give each xdist worker a file named after NAME.
+        "TEST": {"NAME": env_str("SQLITE_TEST_NAME") or ":memory:"},
     }
 else:
     _database["CONN_MAX_AGE"] = _conn_max_age
@@ -163,10 +166,10 @@ USE_TZ = True
 # --- Static ----------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-try:  # WhiteNoise warns on every request when the folder is missing; collectstatic fills it.
+# WhiteNoise warns on every request when the folder is missing; collectstatic fills it. In a
+# read-only image collectstatic ran at build time, so failing to create it is fine.
+with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-except OSError:
-    pass  # a read-only image: collectstatic ran at build time
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

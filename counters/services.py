@@ -68,7 +68,10 @@ def _lock(counter_id: int, *, user, opening: bool = False) -> Counter:
     A manager of the hall may act on any of its counters; a clerk only on the counter they are
     signed in at (or, when ``opening``, on a closed counter of their hall).
     """
-    hall_id = Counter.objects.values_list("hall_id", flat=True).filter(pk=counter_id).first()
+    # order_by(): the default ordering (hall, number) would join the hall table for one pk.
+    hall_id = (
+        Counter.objects.filter(pk=counter_id).values_list("hall_id", flat=True).order_by().first()
+    )
     if hall_id is None:
         raise NotFound(_("No such counter."))
     hall_lock(hall_id=hall_id)
@@ -214,7 +217,7 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
     if Ticket.objects.filter(counter=counter, status__in=ACTIVE_STATUSES).exists():
         raise CounterBusy()
 
-    skills = frozenset(counter.business_types.values_list("pk", flat=True))
+    skills = frozenset(counter.business_types.values_list("pk", flat=True).order_by())
     decision = router.call_next(
         counter=router.Counter(id=counter.pk, business_types=skills, vip_mode=counter.vip_mode),
         tickets=router_candidates(counter=counter, business_type_ids=skills),
@@ -229,7 +232,7 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
     if moving:  # clear old slots first so the one-ticket-per-slot constraint holds throughout
         Ticket.objects.filter(pk__in=moving).update(window_counter=None, window_slot=None)
     claimed = Ticket.objects.filter(pk=decision.called.id, status=Status.WAITING).update(
-        status=Status.CALLED, counter=counter, clerk=counter.clerk, called_at=now
+        status=Status.CALLED, counter=counter, clerk_id=counter.clerk_id, called_at=now
     )
     if claimed != 1:  # impossible under the hall lock; refuse rather than double-call
         raise InvalidTransition(_("The ticket was taken by another counter; call again."))
@@ -239,7 +242,7 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
                 window_counter=counter, window_slot=slot
             )
 
-    by_id = Ticket.objects.select_related("business_type").in_bulk(
+    by_id = Ticket.objects.select_related("business_type", "counter").in_bulk(
         [t.id for t in decision.window if t is not None]
     )
     window = Window(*(by_id[t.id] if t is not None else None for t in decision.window))

@@ -43,8 +43,16 @@ def hall_lock(*, hall_id: int) -> None:
     the counter row, then tickets), so routing within a hall is serialised and the lock order is
     always the same: no deadlocks. Halls never wait for each other. On SQLite it is a no-op;
     IMMEDIATE transactions already serialise writers.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it excludes the other holders of this lock just the same,
+    but not the FOR KEY SHARE that PostgreSQL's foreign-key checks take on the hall row when a
+    ticket or audit event referencing it is inserted (at commit: Django's foreign keys are
+    deferred). With FOR UPDATE every kiosk issue waited for the counter action in progress, while
+    holding its own locks: the multi-process test deadlocked hundreds of times.
     """
-    Hall.objects.select_for_update().filter(pk=hall_id).values_list("pk", flat=True).get()
+    Hall.objects.select_for_update(no_key=True).filter(pk=hall_id).values_list(
+        "pk", flat=True
+    ).get()
 
 
 @transaction.atomic

@@ -3,11 +3,11 @@
 Why: SQLite's busy handler polls, sleeping 1, 2, 5 ... then 100 ms between tries, so a writer that
 has waited a while wakes ten times a second and nearly always finds the lock taken again by a
 process that just committed and began anew. Under several processes some writers starved: the
-multi-process test (tests/queueing/test_concurrency_sqlite.py, 4 clerks + 2 kiosks) measured
-call-next waits up to 14 s with 6 processes and 13 s with 12, against the 20 s busy timeout after
-which SQLite reports "database is locked". A blocked ``flock`` sleeps in the kernel and is woken
-the moment the holder releases, so writers take turns: the same runs peaked at 0.4 s and 1.7 s,
-at the same throughput.
+multi-process hammer (tests/queueing/test_concurrency_sqlite.py: 4 clerks + 2 kiosks, each its
+own process) measured single call-next waits of 10 to 16 s, and 13 s with 8 clerks + 4 kiosks,
+against the 20 s busy timeout after which SQLite reports "database is locked". A blocked
+``flock`` sleeps in the kernel and is woken the moment the holder releases, so writers take
+turns: the same runs peaked at 0.4 s and 1.7 s, at the same throughput.
 
 Every ``atomic`` block already starts a write transaction (IMMEDIATE), so taking the lock there
 changes who may write, not what; the lock is released on commit, rollback and close, and by the

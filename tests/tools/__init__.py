@@ -1,0 +1,1 @@
+"""Tools the tests run as separate processes (the concurrency hammer) and their checks."""
