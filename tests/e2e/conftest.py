@@ -41,25 +41,29 @@ def demo_server(tmp_path_factory):
     ).stdout
     tokens = dict(re.findall(r"(Kiosk|Display) device token\s+(\S+)", seeded))
     port = _free_port()
-    log = open(var / "server.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/healthz/", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the demo server did not start: " + (var / "server.log").read_text())
-            time.sleep(0.3)
-    yield {"base": base, "kiosk_token": tokens["Kiosk"], "display_token": tokens["Display"]}
-    server.terminate()
-    server.wait(timeout=15)
-    log.close()
+    with open(var / "server.log", "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz/", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(
+                        "the demo server did not start: " + (var / "server.log").read_text()
+                    )
+                time.sleep(0.3)
+        yield {"base": base, "kiosk_token": tokens["Kiosk"], "display_token": tokens["Display"]}
+        server.terminate()
+        server.wait(timeout=15)
 
 
 @pytest.fixture(scope="session")

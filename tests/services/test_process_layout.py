@@ -102,12 +102,13 @@ def test_gunicorn_with_uvicorn_workers_serves_the_api_on_postgres(
 ):
     port = _free_port()
     env = {**production_env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
-    log = open(tmp_path / "web.log", "wb")
-    web = _start(
-        [sys.executable, "-m", "gunicorn", "config.asgi:application", "-c", "deploy/gunicorn.conf.py"],
-        env,
-        log,
-    )
+    gunicorn = [sys.executable, "-m", "gunicorn", "config.asgi:application"]
+    with open(tmp_path / "web.log", "wb") as log:
+        web = _start([*gunicorn, "-c", "deploy/gunicorn.conf.py"], env, log)
+        _exercise_web(web, port, hall, kiosk, clerk_a)
+
+
+def _exercise_web(web, port, hall, kiosk, clerk_a):
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_for(f"{base}/healthz/", web)
@@ -128,25 +129,29 @@ def test_gunicorn_with_uvicorn_workers_serves_the_api_on_postgres(
         auth = {"Authorization": f"Token {Token.objects.create(user=clerk_a).key}"}
         c1 = Counter.objects.get(hall=hall, number=1)
         assert _request("POST", f"{base}/api/v1/counters/{c1.pk}/open/", headers=auth)[0] == 200
-        status, window = _request("POST", f"{base}/api/v1/counters/{c1.pk}/call-next/", headers=auth)
+        call_next = f"{base}/api/v1/counters/{c1.pk}/call-next/"
+        status, window = _request("POST", call_next, headers=auth)
         assert status == 200, window
         assert window["called"]["number"] == ticket["number"]
         assert Ticket.objects.get(pk=ticket["id"]).status == Status.CALLED
     finally:
         _stop(web)
-        log.close()
 
 
 def test_celery_worker_on_redis_closes_yesterday(hall, kiosk, production_env, tmp_path):
     yesterday = timezone.now() - datetime.timedelta(days=1)
     left_over = issue(hall, "payment", device=kiosk, at=yesterday)
-    log = open(tmp_path / "worker.log", "wb")
-    worker = _start(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
-         "--concurrency=1", "--without-gossip", "--without-mingle"],
-        production_env,
-        log,
-    )
+    celery = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
+    with open(tmp_path / "worker.log", "wb") as log:
+        worker = _start(
+            [*celery, "--concurrency=1", "--without-gossip", "--without-mingle"],
+            production_env,
+            log,
+        )
+        _exercise_worker(worker, left_over, production_env, tmp_path)
+
+
+def _exercise_worker(worker, left_over, production_env, tmp_path):
     try:
         with celery_app.connection_for_write(production_env["REDIS_URL"]) as conn:
             celery_app.send_task("queueing.tasks.close_day_all_halls", connection=conn)
@@ -157,10 +162,9 @@ def test_celery_worker_on_redis_closes_yesterday(hall, kiosk, production_env, tm
                 break
             time.sleep(0.3)
         assert left_over.status == Status.EXPIRED, (tmp_path / "worker.log").read_text()[-3000:]
-        assert AuditEvent.objects.filter(
-            kind=EventKind.TICKET_EXPIRED, ticket_id=left_over.pk
-        ).count() == 1
+        assert (
+            AuditEvent.objects.filter(kind=EventKind.TICKET_EXPIRED, ticket_id=left_over.pk).count()
+            == 1
+        )
     finally:
         _stop(worker)
-        log.close()
-
