@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from counters.models import Counter, VipMode
 from hall.models import BusinessType, Role, StaffMembership
 from hall.services import device_register, hall_create
+from tests.factories import payment_hall
 
 
 def pytest_configure(config):
@@ -70,14 +71,7 @@ def hall(db):
 
 @pytest.fixture
 def other_hall(db):
-    hall = hall_create(
-        code="h2", name="其他营业厅", opens_at=datetime.time(0, 0), closes_at=datetime.time(0, 0)
-    )
-    bt = BusinessType.objects.create(
-        hall=hall, code="payment", prefix="A", name_zh="缴费", name_en="Bill payment"
-    )
-    Counter.objects.create(hall=hall, number=1).business_types.set([bt])
-    return hall
+    return payment_hall("h2", "其他营业厅")
 
 
 def _person(django_user_model, username, hall, role):

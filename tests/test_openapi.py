@@ -7,6 +7,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from tests.test_api_errors import COUNTER_ACTIONS
+
 CONTRACT_PATHS = {
     "/api/v1/auth/token/": "post",
     "/api/v1/halls/{hall}/business-types/": "get",
@@ -14,21 +16,7 @@ CONTRACT_PATHS = {
     "/api/v1/halls/{hall}/tickets/": "post",
     "/api/v1/tickets/{ticket_id}/": "get",
     "/api/v1/t/{token}/": "get",
-    **{
-        f"/api/v1/counters/{{counter_id}}/{action}/": "post"
-        for action in (
-            "open",
-            "close",
-            "call-next",
-            "recall",
-            "start",
-            "finish",
-            "no-show",
-            "transfer",
-            "pause",
-            "resume",
-        )
-    },
+    **{f"/api/v1/counters/{{counter_id}}/{action}/": "post" for action in COUNTER_ACTIONS},
 }
 
 

@@ -12,10 +12,9 @@ from django.core.management import CommandError, call_command
 from config.celery import app as celery_app
 from counters.models import Counter
 from counters.services import counter_call_next, counter_open, counter_start
-from hall.models import AuditEvent, BusinessType, EventKind, Hall, Role, StaffMembership
-from hall.services import hall_create
+from hall.models import AuditEvent, EventKind, Hall, Role, StaffMembership
 from queueing.models import Slot, Status, Ticket
-from tests.factories import issue
+from tests.factories import OFFICE_HOURS, issue, payment_hall
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 YESTERDAY = datetime.date(2025, 6, 9)
@@ -29,18 +28,7 @@ def at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
 @pytest.fixture
 def office(db, django_user_model):
     """A hall open 08:30-18:00 with two payment counters, a greeter and two clerks."""
-    hall = hall_create(
-        code="office",
-        name="营业时间厅",
-        timezone_name="Asia/Shanghai",
-        opens_at=datetime.time(8, 30),
-        closes_at=datetime.time(18, 0),
-    )
-    payment = BusinessType.objects.create(
-        hall=hall, code="payment", prefix="A", name_zh="缴费", name_en="Bill payment"
-    )
-    for number in (1, 2):
-        Counter.objects.create(hall=hall, number=number).business_types.set([payment])
+    hall = payment_hall("office", "营业时间厅", hours=OFFICE_HOURS, counters=2)
     hall.people = {}
     for name, role in (("g", Role.GREETER), ("c1", Role.CLERK), ("c2", Role.CLERK)):
         user = django_user_model.objects.create_user(username=f"office_{name}", password="pw")

@@ -6,7 +6,6 @@ import zoneinfo
 import pytest
 import time_machine
 
-from counters.models import Counter
 from counters.services import counter_call_next, counter_open
 from hall.errors import (
     BusinessTypeUnavailable,
@@ -16,13 +15,13 @@ from hall.errors import (
     InvalidTransition,
 )
 from hall.models import AuditEvent, BusinessType, EventKind, Role, StaffMembership
-from hall.services import device_register, hall_create
+from hall.services import device_register
 from queueing import services as queueing_services
 from queueing.estimates import estimated_wait_seconds
 from queueing.models import Lane, Origin, PriorityReason, Slot, Status, Ticket
 from queueing.services import ticket_cancel, ticket_issue
 from tests.conftest import counter
-from tests.factories import issue, minutes_ago
+from tests.factories import OFFICE_HOURS, issue, minutes_ago, payment_hall
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -30,16 +29,7 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 @pytest.fixture
 def office(db, django_user_model):
     """A hall open 08:30-18:00 with its own manager, greeter and clerk."""
-    hall = hall_create(
-        code="office",
-        name="营业时间厅",
-        opens_at=datetime.time(8, 30),
-        closes_at=datetime.time(18, 0),
-    )
-    bt = BusinessType.objects.create(
-        hall=hall, code="payment", prefix="A", name_zh="缴费", name_en="Bill payment"
-    )
-    Counter.objects.create(hall=hall, number=1).business_types.set([bt])
+    hall = payment_hall("office", "营业时间厅", hours=OFFICE_HOURS)
     hall.people = {}
     for role in (Role.MANAGER, Role.GREETER, Role.CLERK):
         user = django_user_model.objects.create_user(username=f"office_{role}", password="pw")

@@ -7,11 +7,9 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 
-from counters.models import Counter
-from hall.models import BusinessType
-from hall.services import device_register, hall_create
+from hall.services import device_register
 from queueing.models import Ticket, TicketSequence
-from tests.factories import issue
+from tests.factories import issue, payment_hall
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -24,17 +22,7 @@ def _local(tz, *args) -> datetime.datetime:
 @pytest.fixture
 def new_york_hall(db):
     """A hall whose midnight falls at a different UTC instant than Shanghai's."""
-    hall = hall_create(
-        code="nyc",
-        name="New York hall",
-        timezone_name="America/New_York",
-        opens_at=datetime.time(0, 0),
-        closes_at=datetime.time(0, 0),
-    )
-    bt = BusinessType.objects.create(
-        hall=hall, code="payment", prefix="A", name_zh="缴费", name_en="Bill payment"
-    )
-    Counter.objects.create(hall=hall, number=1).business_types.set([bt])
+    hall = payment_hall("nyc", "New York hall", timezone_name="America/New_York")
     hall.kiosk, _ = device_register(hall=hall, kind="kiosk", name="NY kiosk")
     return hall
 
