@@ -144,6 +144,7 @@ CELERY_BEAT_SCHEDULE = {
     # Each hall closes its own day after its local closing time; the task is idempotent, so
     # running it often is harmless and catches halls in every timezone.
     "close-day": {"task": "queueing.tasks.close_day_all_halls", "schedule": 15 * 60},
+    "prune-idempotency-keys": {"task": "hall.tasks.prune_idempotency_keys", "schedule": 60 * 60},
 }
 
 # --- Auth ------------------------------------------------------------------------------------
