@@ -93,6 +93,7 @@ TEMPLATES = [
 _database = env_database("DATABASE_URL")
 # Read even when unused (SQLite), so a bad value fails at start-up instead of lying in wait.
 _conn_max_age = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
+_pool_max_size = env_int("DB_POOL_MAX_SIZE", 16, minimum=0)
 if _database is None or _database["ENGINE"].endswith("sqlite3"):
     _sqlite_name = (_database or {}).get("NAME") or str(VAR_DIR / "hallq.sqlite3")
     _database = {
@@ -113,8 +114,24 @@ if _database is None or _database["ENGINE"].endswith("sqlite3"):
         "TEST": {"NAME": env_str("SQLITE_TEST_NAME") or ":memory:"},
     }
 else:
-    _database["CONN_MAX_AGE"] = _conn_max_age
-    _database["CONN_HEALTH_CHECKS"] = True
+    if _pool_max_size:
+        # Under ASGI every request runs in a fresh thread with a connection of its own: without a
+        # pool each request paid a new PostgreSQL connection, and an overload opened more than
+        # the server allows ("too many clients": 500s, deploy/bench/results/http.md). The pool
+        # bounds each process's connections; a request waits up to DB_POOL_TIMEOUT for one.
+        if _conn_max_age:
+            raise ImproperlyConfigured(
+                "DB_CONN_MAX_AGE cannot be used with the connection pool; "
+                "set DB_POOL_MAX_SIZE=0 to use persistent connections instead"
+            )
+        _database.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, _pool_max_size),
+            "max_size": _pool_max_size,
+            "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+        }
+    else:
+        _database["CONN_MAX_AGE"] = _conn_max_age
+        _database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

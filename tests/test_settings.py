@@ -121,6 +121,7 @@ print(json.dumps({
     "engine": db["ENGINE"],
     "name": db["NAME"],
     "conn_max_age": db.get("CONN_MAX_AGE"),
+    "pool": db.get("OPTIONS", {}).get("pool"),
     "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "channel_hosts": settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"],
     "broker": app.conf.broker_url,
@@ -151,10 +152,12 @@ def test_the_embedded_default_needs_no_environment_variable(tmp_path):
 
 
 def test_production_variables_switch_to_postgresql_and_redis(tmp_path):
-    found = probe(tmp_path, PRODUCTION_PROBE, **PRODUCTION, DB_CONN_MAX_AGE="60")
+    found = probe(tmp_path, PRODUCTION_PROBE, **PRODUCTION)
     assert found["engine"] == "django.db.backends.postgresql"
     assert found["name"] == "hallq"
-    assert found["conn_max_age"] == 60
+    # A bounded connection pool per process by default (ASGI threads would otherwise each
+    # open a connection per request).
+    assert found["pool"] == {"min_size": 2, "max_size": 16, "timeout": 10}
     assert found["channel_layer"] == "channels_redis.core.RedisChannelLayer"
     assert found["channel_hosts"] == ["redis://127.0.0.1:6379/0"]
     assert found["broker"].startswith("redis://127.0.0.1:6379")
@@ -163,6 +166,14 @@ def test_production_variables_switch_to_postgresql_and_redis(tmp_path):
     assert found["allowed_hosts"] == ["hall.example.com"]
     assert found["secret_key_is_the_given_one"] is True
     assert not (tmp_path / "var" / "secret_key").exists()
+
+
+def test_persistent_connections_instead_of_the_pool(tmp_path):
+    found = probe(
+        tmp_path, PRODUCTION_PROBE, **PRODUCTION, DB_POOL_MAX_SIZE="0", DB_CONN_MAX_AGE="60"
+    )
+    assert found["pool"] is None
+    assert found["conn_max_age"] == 60
 
 
 def test_deploy_check_is_clean_in_production_without_a_database(tmp_path):
@@ -191,6 +202,9 @@ BAD_VALUES = {
     "conn-max-age-abc": ({"DB_CONN_MAX_AGE": "abc"}, "DB_CONN_MAX_AGE"),
     "conn-max-age-abc-production": ({**PRODUCTION, "DB_CONN_MAX_AGE": "abc"}, "DB_CONN_MAX_AGE"),
     "conn-max-age-negative": ({**PRODUCTION, "DB_CONN_MAX_AGE": "-1"}, "DB_CONN_MAX_AGE"),
+    "conn-max-age-with-pool": ({**PRODUCTION, "DB_CONN_MAX_AGE": "60"}, "DB_CONN_MAX_AGE"),
+    "pool-size-abc": ({**PRODUCTION, "DB_POOL_MAX_SIZE": "abc"}, "DB_POOL_MAX_SIZE"),
+    "pool-timeout-zero": ({**PRODUCTION, "DB_POOL_TIMEOUT": "0"}, "DB_POOL_TIMEOUT"),
     "control-good-production": (PRODUCTION, None),
 }
 
