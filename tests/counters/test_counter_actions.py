@@ -910,17 +910,3 @@ def test_the_vip_first_counter_serves_others_when_no_vip_waits(hall, greeter, cl
     normal = issue(hall, "service", by=greeter)
     c3 = opened(hall, 3, clerk_a)
     assert counter_call_next(counter_id=c3.pk, user=clerk_a).called == normal
-
-
-def test_a_normal_ticket_cannot_be_transferred_to_a_vip_only_counter(
-    hall, greeter, clerk_a, manager
-):
-    issue(hall, "payment", by=greeter)
-    c1 = opened(hall, 1, clerk_a)
-    c3 = opened(hall, 3, manager)
-    Counter.objects.filter(pk=c3.pk).update(vip_mode="vip_only")
-    counter_call_next(counter_id=c1.pk, user=clerk_a)
-    before = state_of_everything()
-    with pytest.raises(TransferRefused):
-        counter_transfer(counter_id=c1.pk, user=clerk_a, target_counter_id=c3.pk)
-    assert state_of_everything() == before
