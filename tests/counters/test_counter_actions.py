@@ -94,6 +94,18 @@ def state_of_everything() -> tuple:
     )
 
 
+def assert_back_in_the_pool(*tickets: Ticket) -> None:
+    """Released from a window: waiting, in no slot, and still with its original issue time."""
+    for original in tickets:
+        released = reload(original)
+        assert (released.status, released.window_slot, released.window_counter) == (
+            Status.WAITING,
+            None,
+            None,
+        )
+        assert released.issued_at == original.issued_at
+
+
 def serve_to_done(c: Counter, user) -> Ticket:
     """Start and finish the counter's called ticket."""
     counter_start(counter_id=c.pk, user=user)
@@ -183,13 +195,7 @@ def test_closing_releases_greeted_and_attended_to_the_pool(hall, greeter, clerk_
     assert reload(second).window_slot == Slot.GREETED
     counter_close(counter_id=c1.pk, user=clerk_a)
 
-    for released, original in ((reload(second), second), (reload(third), third)):
-        assert (released.status, released.window_slot, released.window_counter) == (
-            Status.WAITING,
-            None,
-            None,
-        )
-        assert released.issued_at == original.issued_at
+    assert_back_in_the_pool(second, third)
     c2 = opened(hall, 2, clerk_b)
     window = counter_call_next(counter_id=c2.pk, user=clerk_b)
     assert (window.called, window.greeted, window.attended) == (second, third, later)
@@ -627,13 +633,7 @@ def test_pause_releases_the_window_to_other_counters_in_issue_order(
 
     counter_pause(counter_id=c1.pk, user=clerk_a, reason=PauseReason.FETCHING_MATERIALS)
 
-    for released, original in ((reload(greeted), greeted), (reload(attended), attended)):
-        assert (released.status, released.window_slot, released.window_counter) == (
-            Status.WAITING,
-            None,
-            None,
-        )
-        assert released.issued_at == original.issued_at
+    assert_back_in_the_pool(greeted, attended)
     c2 = opened(hall, 2, clerk_b)
     window = counter_call_next(counter_id=c2.pk, user=clerk_b)
     assert (window.called, window.greeted, window.attended) == (greeted, attended, later)
