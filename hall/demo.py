@@ -42,23 +42,8 @@ STAFF = [("manager", Role.MANAGER), ("greeter", Role.GREETER)] + [
 ]
 
 
-@transaction.atomic
-def seed_demo() -> dict:
-    """Create or refresh the demo hall. Safe to run again: it never duplicates anything.
-
-    Device tokens are stored hashed, so each run issues the demo devices fresh tokens and
-    returns them for printing.
-    """
-    hall = Hall.objects.filter(code="demo").first()
-    if hall is None:
-        # Open all day (equal opening and closing times) so the demo works at any hour.
-        hall = hall_create(
-            code="demo",
-            name="示范营业厅",
-            timezone_name="Asia/Shanghai",
-            opens_at=datetime.time(0, 0),
-            closes_at=datetime.time(0, 0),
-        )
+def demo_layout(*, hall: Hall) -> None:
+    """Give ``hall`` the demo's business types and eight counters, creating or updating them."""
     types = {}
     for order, (code, prefix, zh, en, minutes, needs_id) in enumerate(BUSINESS_TYPES):
         types[code], _ = BusinessType.objects.update_or_create(
@@ -78,6 +63,26 @@ def seed_demo() -> dict:
             hall=hall, number=number, defaults=dict(name=name, kind=kind, vip_mode=vip_mode)
         )
         counter.business_types.set([types[code] for code in served])
+
+
+@transaction.atomic
+def seed_demo() -> dict:
+    """Create or refresh the demo hall. Safe to run again: it never duplicates anything.
+
+    Device tokens are stored hashed, so each run issues the demo devices fresh tokens and
+    returns them for printing.
+    """
+    hall = Hall.objects.filter(code="demo").first()
+    if hall is None:
+        # Open all day (equal opening and closing times) so the demo works at any hour.
+        hall = hall_create(
+            code="demo",
+            name="示范营业厅",
+            timezone_name="Asia/Shanghai",
+            opens_at=datetime.time(0, 0),
+            closes_at=datetime.time(0, 0),
+        )
+    demo_layout(hall=hall)
 
     User = get_user_model()
     for username, role in STAFF:

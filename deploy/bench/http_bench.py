@@ -99,8 +99,8 @@ def django_setup(halls: int, backlog: int, seed: int) -> dict:
 
     from counters.models import Counter
     from counters.services import counter_open
-    from hall.demo import BUSINESS_TYPES, COUNTERS, seed_demo
-    from hall.models import BusinessType, DeviceKind, Hall, Role, StaffMembership
+    from hall.demo import demo_layout, seed_demo
+    from hall.models import DeviceKind, Hall, Role, StaffMembership
     from hall.services import device_register, hall_create
     from queueing.services import ticket_issue
 
@@ -119,23 +119,7 @@ def django_setup(halls: int, backlog: int, seed: int) -> dict:
                     opens_at=datetime.time(0, 0),
                     closes_at=datetime.time(0, 0),  # open all day
                 )
-                types = {}
-                for order, (bt, prefix, zh, en, minutes, needs_id) in enumerate(BUSINESS_TYPES):
-                    types[bt] = BusinessType.objects.create(
-                        hall=hall,
-                        code=bt,
-                        prefix=prefix,
-                        name_zh=zh,
-                        name_en=en,
-                        expected_service_minutes=minutes,
-                        needs_id=needs_id,
-                        sort_order=order,
-                    )
-                for number, name, kind, vip_mode, served in COUNTERS:
-                    counter = Counter.objects.create(
-                        hall=hall, number=number, name=name, kind=kind, vip_mode=vip_mode
-                    )
-                    counter.business_types.set([types[c] for c in served])
+                demo_layout(hall=hall)
             kiosk, kiosk_token = device_register(hall=hall, kind=DeviceKind.KIOSK, name="bench")
         counters = []
         for counter in Counter.objects.filter(hall=hall).order_by("number"):
