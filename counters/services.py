@@ -16,14 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from counters.apologies import apology_for
-from counters.models import (
-    ClerkSession,
-    Counter,
-    CounterState,
-    Interruption,
-    PauseReason,
-    VipMode,
-)
+from counters.models import ClerkSession, Counter, CounterState, Interruption, PauseReason
 from hall.errors import (
     ClerkElsewhere,
     CounterBusy,
@@ -386,11 +379,6 @@ def counter_transfer(
         if target.state == CounterState.CLOSED:
             raise TransferRefused(
                 _("Counter %(n)s is closed.") % {"n": target.number}, fields={"counter": "closed"}
-            )
-        if target.vip_mode == VipMode.VIP_ONLY and ticket.lane != router.Lane.VIP:
-            raise TransferRefused(
-                _("Counter %(n)s serves VIP customers only.") % {"n": target.number},
-                fields={"counter": "VIP only"},
             )
         if not target.business_types.filter(pk=business_type.pk).exists():
             raise TransferRefused(
