@@ -12,7 +12,15 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_database, env_int, env_list, env_redis, env_str
+from config.env import (
+    env_bool,
+    env_database,
+    env_float,
+    env_int,
+    env_list,
+    env_redis,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HALLQ_VAR_DIR", str(BASE_DIR / "var")))
@@ -137,19 +145,36 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, Celery broker, cache ------------------------------------------------
 REDIS_URL = env_redis("REDIS_URL")
+# Which channels_redis layer carries live events: "core" (lists per channel) or "pubsub"
+# (Redis PUBLISH, one message per process and group). Chosen by deploy/bench/ws_fanout_bench.py.
+REDIS_CHANNEL_LAYER = env_str("REDIS_CHANNEL_LAYER", "core")
+_REDIS_LAYERS = {
+    "core": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+    },
+    "pubsub": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL]},
+    },
+}
+if REDIS_CHANNEL_LAYER not in _REDIS_LAYERS:
+    raise ImproperlyConfigured(
+        f"REDIS_CHANNEL_LAYER must be core or pubsub, got {REDIS_CHANNEL_LAYER!r}"
+    )
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
-        }
-    }
+    CHANNEL_LAYERS = {"default": _REDIS_LAYERS[REDIS_CHANNEL_LAYER]}
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Displays: how long a failing live publish is retried before it is dropped (displays then
+# resync by seq), and how often an idle display connection hears from the server.
+DISPLAY_PUBLISH_RETRY_SECONDS = env_float("DISPLAY_PUBLISH_RETRY_SECONDS", default=5.0)
+DISPLAY_HEARTBEAT_SECONDS = env_float("DISPLAY_HEARTBEAT_SECONDS", default=20.0)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

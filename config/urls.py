@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from counters import api as counters_api
+from display import api as display_api
 from hall import api as hall_api
 from queueing import api as queueing_api
 
@@ -28,6 +29,7 @@ api_v1 = [
         name="business-types",
     ),
     path("halls/<slug:hall>/counters/", counters_api.CounterListApi.as_view(), name="counters"),
+    path("halls/<slug:hall>/snapshot/", display_api.HallSnapshotApi.as_view(), name="snapshot"),
     path("halls/<slug:hall>/tickets/", queueing_api.TicketIssueApi.as_view(), name="ticket-issue"),
     path("tickets/<int:ticket_id>/", queueing_api.TicketDetailApi.as_view(), name="ticket"),
     path(

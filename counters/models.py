@@ -52,6 +52,9 @@ class Counter(models.Model):
         help_text=_("The clerk signed in at this counter."),
     )
     state_changed_at = models.DateTimeField(default=timezone.now)
+    # The hall seq of the last live event that concerned this counter. Its display stream gets
+    # only those events, each with the previous one's seq, so a lost message shows as a gap.
+    last_event_seq = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("counter")

@@ -248,6 +248,7 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
         greeted=window.greeted.number if window.greeted else None,
         attended=window.attended.number if window.attended else None,
         taken_from_others=[t.id for t in decision.taken],
+        taken_from_counters=sorted({t.slot_counter for t in decision.taken if t.slot_counter}),
     )
     return window
 

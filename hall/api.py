@@ -1,21 +1,17 @@
 """Thin API views for halls: token login and the business-type list."""
 
 from django.contrib.auth import authenticate
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from counters.models import Counter, CounterState
 from hall.auth import DeviceUser
 from hall.errors import Forbidden, InvalidInput, NotFound
-from hall.models import BusinessType, Hall
+from hall.models import Hall
 from hall.selectors import staff_role
-from queueing.estimates import estimated_wait_seconds
-from queueing.models import Status, Ticket
+from queueing.selectors import business_type_queues
 
 
 class IsStaff(permissions.BasePermission):
@@ -82,28 +78,5 @@ class BusinessTypeListApi(APIView):
     )
     def get(self, request, hall: str):
         hall = hall_for(request, hall)
-        waiting = (
-            Ticket.objects.filter(business_type=OuterRef("pk"), status=Status.WAITING)
-            .order_by()
-            .values("business_type")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        counters = (
-            Counter.objects.filter(business_types=OuterRef("pk"))
-            .order_by()
-            .values("business_types")
-            .annotate(total=Count("pk"), staffed=Count("pk", filter=~Q(state=CounterState.CLOSED)))
-        )
-        types = BusinessType.objects.filter(hall=hall, active=True).annotate(
-            waiting=Coalesce(Subquery(waiting), 0),
-            staffed=Coalesce(Subquery(counters.values("staffed")), 0),
-            total=Coalesce(Subquery(counters.values("total")), 0),
-        )
-        rows = []
-        for bt in types:
-            bt.estimated_wait_s = estimated_wait_seconds(
-                business_type=bt, ahead=bt.waiting, servers=bt.staffed or bt.total
-            )
-            rows.append(bt)
+        rows = business_type_queues(hall=hall)
         return Response(self.BusinessTypeListOutput(rows, many=True).data)

@@ -242,15 +242,39 @@ class AuditEvent(models.Model):
     ticket_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     counter_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # The hall's live sequence number: displays receive the event with this seq and detect a
+    # gap (a lost message) by it. Consecutive per hall, in commit order (see EventSequence).
+    seq = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-id"]
         indexes = [models.Index(fields=["hall", "created_at"], name="audit_hall_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hall", "seq"], condition=Q(seq__isnull=False), name="audit_seq_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind}"
+
+
+class EventSequence(models.Model):
+    """The last live sequence number given to a hall's events.
+
+    A row of its own, not a column on Hall: taking the next number row-locks it until commit,
+    and on the hall row that lock would make every kiosk issue wait for counter actions holding
+    the hall lock. Here issues and counter actions serialise only for the last statement of
+    their transactions, so seq order is commit order.
+    """
+
+    hall = models.OneToOneField(Hall, on_delete=models.CASCADE, primary_key=True)
+    last_seq = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.hall_id}: {self.last_seq}"
 
 
 class IdempotentRequest(models.Model):

@@ -1,10 +1,18 @@
 """Writes for halls: creating a hall with its lanes, registering devices, recording events."""
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from hall.auth import new_device_token
-from hall.models import AuditEvent, Device, DeviceKind, EventKind, Hall, LaneSetting
+from hall.models import (
+    AuditEvent,
+    Device,
+    DeviceKind,
+    EventKind,
+    EventSequence,
+    Hall,
+    LaneSetting,
+)
 from queueing.router import DEFAULT_WEIGHTS, Lane
 
 
@@ -19,12 +27,12 @@ def event_record(
     data: dict | None = None,
     at=None,
 ) -> AuditEvent:
-    """Write one audit event. Call inside the transaction that makes the change it records.
+    """Write one audit event and publish it live once the transaction commits.
 
-    This is the single place every state change passes through, so the live publisher (displays
-    issue) hooks in here with ``transaction.on_commit``.
+    Call inside the transaction that makes the change it records, as its last write: the event
+    takes the hall's next live ``seq``, which row-locks the hall's sequence until commit.
     """
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         hall=hall,
         kind=kind,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -33,7 +41,31 @@ def event_record(
         counter_id=getattr(counter, "pk", None),
         data=data or {},
         created_at=at or timezone.now(),
+        seq=event_seq_take(hall_id=hall.pk),
     )
+    # Imported here: display reads every app to build its messages, so it cannot be imported
+    # while the apps' services modules load.
+    from display.publisher import event_publish
+
+    event_publish(event=event, ticket=ticket)
+    return event
+
+
+def event_seq_take(*, hall_id: int, count: int = 1) -> int:
+    """Reserve the hall's next ``count`` live sequence numbers; returns the last of them.
+
+    One UPSERT ... RETURNING. Its row lock (PostgreSQL) is held until commit, so sequence
+    numbers are handed out in commit order; on SQLite the IMMEDIATE transaction does the same.
+    """
+    table = connection.ops.quote_name(EventSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (hall_id, last_seq) VALUES (%s, %s) "  # noqa: S608
+            f"ON CONFLICT (hall_id) DO UPDATE SET last_seq = {table}.last_seq + %s "
+            "RETURNING last_seq",
+            [hall_id, count, count],
+        )
+        return cursor.fetchone()[0]
 
 
 def hall_lock(*, hall_id: int) -> None:

@@ -1,7 +1,10 @@
 """Reads about tickets: the router's candidates for a counter, and a customer's own view."""
 
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
+from counters.models import Counter, CounterState
+from hall.models import BusinessType
 from queueing import router
 from queueing.estimates import estimated_wait_seconds, people_ahead
 from queueing.models import ACTIVE_STATUSES, Lane, Slot, Status, Ticket
@@ -86,3 +89,35 @@ def ticket_position(*, ticket: Ticket) -> tuple[int, int | None]:
         business_type=ticket.business_type, issued_at=ticket.issued_at, exclude_id=ticket.pk
     )
     return ahead, estimated_wait_seconds(business_type=ticket.business_type, ahead=ahead)
+
+
+def business_type_queues(*, hall) -> list[BusinessType]:
+    """The hall's active business types, each with ``waiting`` and ``estimated_wait_s``.
+
+    One query whatever the number of types, counters or people waiting.
+    """
+    waiting = (
+        Ticket.objects.filter(business_type=OuterRef("pk"), status=Status.WAITING)
+        .order_by()
+        .values("business_type")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    counters = (
+        Counter.objects.filter(business_types=OuterRef("pk"))
+        .order_by()
+        .values("business_types")
+        .annotate(total=Count("pk"), staffed=Count("pk", filter=~Q(state=CounterState.CLOSED)))
+    )
+    types = list(
+        BusinessType.objects.filter(hall=hall, active=True).annotate(
+            waiting=Coalesce(Subquery(waiting), 0),
+            staffed=Coalesce(Subquery(counters.values("staffed")), 0),
+            total=Coalesce(Subquery(counters.values("total")), 0),
+        )
+    )
+    for bt in types:
+        bt.estimated_wait_s = estimated_wait_seconds(
+            business_type=bt, ahead=bt.waiting, servers=bt.staffed or bt.total
+        )
+    return types

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from display.publisher import hall_reset_publish
 from hall.errors import (
     BusinessTypeUnavailable,
     Forbidden,
@@ -18,7 +19,7 @@ from hall.errors import (
 )
 from hall.models import AuditEvent, BusinessType, Device, EventKind, Hall, Role
 from hall.selectors import staff_role
-from hall.services import event_record, hall_lock
+from hall.services import event_record, event_seq_take, hall_lock
 from queueing.estimates import estimated_wait_seconds, people_ahead, servers_for
 from queueing.models import (
     OPEN_STATUSES,
@@ -202,6 +203,9 @@ def ticket_cancel(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
         raise Forbidden(_("Only this hall's staff may cancel tickets."))
     with transaction.atomic():
         hall_lock(hall_id=ticket.hall_id)  # the ticket may sit in a counter's window
+        window_counter_id = (
+            Ticket.objects.filter(pk=ticket.pk).values_list("window_counter_id", flat=True).first()
+        )
         updated = Ticket.objects.filter(pk=ticket.pk, status=Status.WAITING).update(
             status=Status.CANCELLED,
             finished_at=timezone.now(),
@@ -217,7 +221,11 @@ def ticket_cancel(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
             kind=EventKind.TICKET_CANCELLED,
             actor=actor,
             ticket=ticket,
-            data={"number": ticket.number, "reason": reason},
+            data={
+                "number": ticket.number,
+                "reason": reason,
+                "window_counter_id": window_counter_id,
+            },
         )
     return ticket
 
@@ -251,6 +259,10 @@ def day_close(*, hall: Hall, now: datetime.datetime | None = None, force: bool =
         Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(
             status=Status.EXPIRED, finished_at=now, window_counter=None, window_slot=None
         )
+        # One event per ticket, each with its own seq; displays get one "hall.reset" instead
+        # of hundreds of messages, and re-read their snapshot.
+        last_seq = event_seq_take(hall_id=hall.pk, count=len(tickets))
+        first_seq = last_seq - len(tickets) + 1
         AuditEvent.objects.bulk_create(
             AuditEvent(
                 hall=hall,
@@ -258,7 +270,9 @@ def day_close(*, hall: Hall, now: datetime.datetime | None = None, force: bool =
                 ticket_id=t.pk,
                 created_at=now,
                 data={"number": t.number, "was": t.status, "service_date": t.service_date},
+                seq=first_seq + i,
             )
-            for t in tickets
+            for i, t in enumerate(tickets)
         )
+        hall_reset_publish(hall_id=hall.pk, seq=last_seq, reason="day.closed")
     return len(tickets)

@@ -29,9 +29,11 @@ from queueing.numbering import format_number
 from tests.conftest import counter
 from tests.factories import issue
 
-ISSUE_QUERIES = 6
+# Both include the live event: the hall's next seq and the waiting board the message carries;
+# a call also the touched counters' seqs and states (display/publisher.py).
+ISSUE_QUERIES = 8
 GREETER_ISSUE_QUERIES = ISSUE_QUERIES + 1  # the greeter's role
-CALL_NEXT_QUERIES = 17
+CALL_NEXT_QUERIES = 23
 API_ISSUE_QUERIES = ISSUE_QUERIES + 2  # the device, the hall
 API_CALL_NEXT_QUERIES = CALL_NEXT_QUERIES + 1  # the token
 

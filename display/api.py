@@ -1,0 +1,88 @@
+"""The display snapshot over HTTP: what a display polls while its socket is down."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from display.selectors import hall_snapshot
+from hall.api import hall_for
+
+
+class DisplayTicketOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    business_type = serializers.CharField()
+    lane = serializers.CharField()
+    status = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+
+
+class PauseOutput(serializers.Serializer):
+    reason = serializers.CharField()
+    apology_zh = serializers.CharField()
+    apology_en = serializers.CharField()
+    since = serializers.DateTimeField()
+
+
+class DisplayCounterOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    state = serializers.CharField()
+    since = serializers.DateTimeField()
+    seq = serializers.IntegerField(help_text="Hall seq of the last event concerning this counter.")
+    current = DisplayTicketOutput(allow_null=True, help_text="The called or serving ticket.")
+    greeted = DisplayTicketOutput(allow_null=True, help_text="请准备: next at this counter.")
+    attended = DisplayTicketOutput(allow_null=True)
+    pause = PauseOutput(allow_null=True, help_text="The apology shown while paused.")
+
+
+class BoardOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
+    prefix = serializers.CharField()
+    waiting = serializers.IntegerField()
+    estimated_wait_s = serializers.IntegerField(allow_null=True)
+
+
+class CallOutput(serializers.Serializer):
+    seq = serializers.IntegerField(allow_null=True)
+    number = serializers.CharField()
+    counter = serializers.IntegerField()
+    recall = serializers.BooleanField()
+    at = serializers.DateTimeField()
+
+
+class HallPublicOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    timezone = serializers.CharField()
+    announce_english = serializers.BooleanField()
+    window_depth = serializers.IntegerField()
+
+
+class SnapshotOutput(serializers.Serializer):
+    type = serializers.CharField(help_text='Always "snapshot".')
+    seq = serializers.IntegerField(help_text="The hall's last event seq this snapshot includes.")
+    now = serializers.DateTimeField()
+    hall = HallPublicOutput()
+    business_types = BoardOutput(many=True)
+    counters = DisplayCounterOutput(many=True)
+    recent_calls = CallOutput(many=True, help_text="Newest first, today only.")
+
+
+class HallSnapshotApi(APIView):
+    @extend_schema(
+        responses=SnapshotOutput,
+        summary="Everything a display shows, with the seq it is current to",
+        description=(
+            "The same snapshot the display WebSocket streams start with. A display polls it "
+            "every 5 s while its socket is down. No phone numbers or names."
+        ),
+    )
+    def get(self, request, hall: str):
+        hall = hall_for(request, hall)
+        return Response(SnapshotOutput(hall_snapshot(hall=hall)).data)

@@ -1,0 +1,203 @@
+"""The live streams: lobby display, counter display and the manager's wall.
+
+Every stream starts with a snapshot carrying ``seq`` and then forwards the events of its group
+in order. The consumer drops events already in the snapshot it sent, and answers a gap (a
+message the channel layer lost) or a ``hall.reset`` with a fresh snapshot, so what it sends is
+always complete. A heartbeat every ``DISPLAY_HEARTBEAT_SECONDS`` re-joins the group (channel
+layers expire memberships), compares the consumer's seq with the database's and resyncs if an
+event never arrived; the client treats a silent socket as dead.
+
+Close codes (sent after an ``error`` frame that says why): 4401 no or unknown credentials,
+4403 a device or person of another hall (or a device on the staff-only wall), 4404 no such hall
+or counter.
+"""
+
+import asyncio
+import json
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from counters.models import Counter
+from display.publisher import counter_group, encode, hall_group
+from display.selectors import counter_states, hall_public, hall_seq, hall_snapshot
+from hall.auth import device_for_token
+from hall.models import DeviceKind, Hall
+from hall.selectors import staff_role
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+DISPLAY_DEVICES = (DeviceKind.DISPLAY, DeviceKind.KIOSK)
+
+
+class Refused(Exception):
+    def __init__(self, close_code: int, message: str):
+        super().__init__(message)
+        self.close_code, self.message = close_code, message
+
+
+def _credentials(scope) -> tuple[object | None, object | None]:
+    """(device, user) from ``?token=`` or the session cookie; either may be None."""
+    token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[0]
+    if token:
+        device = device_for_token(token)
+        if device is None:
+            raise Refused(CLOSE_UNAUTHENTICATED, "Unknown or disabled device token.")
+        return device, None
+    user = scope.get("user")
+    if user is not None and user.is_authenticated:
+        return None, user
+    raise Refused(CLOSE_UNAUTHENTICATED, "Give a device token (?token=) or sign in.")
+
+
+def _admit(scope, hall: Hall, *, devices_allowed: bool) -> None:
+    device, user = _credentials(scope)
+    if device is not None:
+        if not devices_allowed:
+            raise Refused(CLOSE_FORBIDDEN, "This stream is for the hall's staff, not devices.")
+        if device.hall_id != hall.pk or device.kind not in DISPLAY_DEVICES:
+            raise Refused(CLOSE_FORBIDDEN, "This device belongs to another hall.")
+    elif staff_role(user=user, hall=hall) is None:
+        raise Refused(CLOSE_FORBIDDEN, "You are not on this hall's staff.")
+
+
+class _Stream(AsyncWebsocketConsumer):
+    """Accept, authorise, subscribe, snapshot, then forward events; subclasses say to what."""
+
+    devices_allowed = True
+
+    async def connect(self):
+        self.seq = None
+        self.group = None
+        self.heartbeat = None
+        self.sending = asyncio.Lock()  # a snapshot and an event never interleave
+        await self.accept()  # before refusing, so the client gets the reason and close code
+        try:
+            await database_sync_to_async(self.authorise)()
+        except Refused as refusal:
+            await self.send(text_data=encode({"type": "error", "message": refusal.message}))
+            await self.close(code=refusal.close_code)
+            return
+        # Subscribe before reading the snapshot, so nothing falls between the two; events the
+        # snapshot already holds are dropped by seq.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_snapshot()
+        self.heartbeat = asyncio.create_task(self.beat())
+
+    async def disconnect(self, code):
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """Displays only read; the one request they make is a fresh snapshot."""
+        try:
+            request = json.loads(text_data or "")
+        except ValueError:
+            request = None
+        if isinstance(request, dict) and request.get("type") == "resync":
+            await self.send_snapshot()
+        else:
+            await self.send(
+                text_data=encode(
+                    {"type": "error", "message": 'Send {"type": "resync"} or nothing.'}
+                )
+            )
+
+    async def display_event(self, envelope):
+        async with self.sending:
+            seq = envelope["seq"]
+            if self.seq is None or seq <= self.seq:
+                return  # already in the snapshot this stream sent
+            expected_prev = envelope.get("prev_seq", seq - 1)
+            if envelope.get("kind") == "hall.reset" or expected_prev > self.seq:
+                await self._send_snapshot_locked()  # lost message or bulk change: resync
+                return
+            self.seq = seq
+            await self.send(text_data=envelope["text"])
+
+    async def send_snapshot(self):
+        async with self.sending:
+            await self._send_snapshot_locked()
+
+    async def _send_snapshot_locked(self):
+        snapshot = await database_sync_to_async(self.snapshot)()
+        self.seq = snapshot["seq"]
+        await self.send(text_data=encode(snapshot))
+
+    async def beat(self):
+        while True:
+            await asyncio.sleep(settings.DISPLAY_HEARTBEAT_SECONDS)
+            await self.channel_layer.group_add(self.group, self.channel_name)
+            current = await database_sync_to_async(self.current_seq)()
+            if current > self.seq:
+                await asyncio.sleep(1)  # it may be in flight; give it a moment
+                if current > self.seq:
+                    await self.send_snapshot()
+                    continue
+            await self.send(
+                text_data=encode({"type": "heartbeat", "seq": self.seq, "now": timezone.now()})
+            )
+
+    # Subclasses: authorise() sets self.group; snapshot() and current_seq() read the database.
+
+
+class LobbyConsumer(_Stream):
+    """/ws/halls/{hall}/display/: every event of the hall, for a display or kiosk of it."""
+
+    def authorise(self):
+        code = self.scope["url_route"]["kwargs"]["hall"]
+        self.hall = Hall.objects.filter(code=code).first()
+        if self.hall is None:
+            raise Refused(CLOSE_NOT_FOUND, f"No hall with code {code!r}.")
+        _admit(self.scope, self.hall, devices_allowed=self.devices_allowed)
+        self.group = hall_group(self.hall.pk)
+
+    def snapshot(self):
+        self.hall.refresh_from_db()  # its settings (English announcements) may have changed
+        return hall_snapshot(hall=self.hall)
+
+    def current_seq(self):
+        return hall_seq(hall_id=self.hall.pk)
+
+
+class WallConsumer(LobbyConsumer):
+    """/ws/halls/{hall}/wall/: the manager's wall, for the hall's staff only."""
+
+    devices_allowed = False
+
+
+class CounterConsumer(_Stream):
+    """/ws/counters/{id}/display/: the events that concern one counter, each with ``prev_seq``."""
+
+    def authorise(self):
+        counter_id = self.scope["url_route"]["kwargs"]["counter_id"]
+        self.counter = Counter.objects.select_related("hall").filter(pk=counter_id).first()
+        if self.counter is None:
+            raise Refused(CLOSE_NOT_FOUND, f"No counter with id {counter_id}.")
+        _admit(self.scope, self.counter.hall, devices_allowed=self.devices_allowed)
+        self.group = counter_group(self.counter.pk)
+
+    def snapshot(self):
+        hall = Hall.objects.get(pk=self.counter.hall_id)
+        (state,) = counter_states(hall_id=hall.pk, counter_ids=[self.counter.pk])
+        return {
+            "type": "snapshot",
+            "seq": state["seq"],
+            "now": timezone.now(),
+            "hall": hall_public(hall),
+            "counter": state,
+        }
+
+    def current_seq(self):
+        return (
+            Counter.objects.filter(pk=self.counter.pk)
+            .values_list("last_event_seq", flat=True)
+            .get()
+        )

@@ -1,0 +1,48 @@
+"""Live messages built from audit events, inside the transaction that records them.
+
+Each message says what happened (``ticket``, ``counter``, and for a call the ``greeted`` and
+``attended`` tickets) and carries the state it changed, current as of its ``seq``: the touched
+counters (``counters``) and the waiting count and estimate per business type
+(``business_types``). A display applies a message by replacing those parts of its state, so
+applying one twice is harmless.
+"""
+
+from display.selectors import business_type_board, call_public, counter_states, ticket_public
+from hall.models import AuditEvent, EventKind
+
+
+def touched_counters(event: AuditEvent) -> list[int]:
+    """The counters whose display changes with this event."""
+    ids = set()
+    if event.counter_id is not None:
+        ids.add(event.counter_id)
+    ids.update(event.data.get("taken_from_counters") or ())
+    if event.data.get("window_counter_id"):
+        ids.add(event.data["window_counter_id"])
+    return sorted(ids)
+
+
+def event_message(event: AuditEvent, *, ticket=None, counters: list[dict] | None = None) -> dict:
+    message = {"type": event.kind, "seq": event.seq, "at": event.created_at}
+    if ticket is not None:
+        message["ticket"] = ticket_public(ticket)
+    if event.counter_id is not None:
+        message["counter"] = {"id": event.counter_id, "number": event.data.get("counter")}
+    if counters is None:
+        counters = counter_states(hall_id=event.hall_id, counter_ids=touched_counters(event))
+    message["counters"] = counters
+    data = event.data
+    match event.kind:
+        case EventKind.TICKET_CALLED | EventKind.TICKET_RECALLED:
+            own = next(c for c in counters if c["id"] == event.counter_id)
+            message["greeted"], message["attended"] = own["greeted"], own["attended"]
+            message["call"] = call_public(event)
+            message["recall_count"] = data.get("recall_count", 0)
+        case EventKind.COUNTER_PAUSED:
+            message["reason"] = data["reason"]
+            message["apology_zh"], message["apology_en"] = data["apology_zh"], data["apology_en"]
+        case EventKind.TICKET_TRANSFERRED:
+            message["business_type"] = data.get("business_type")
+            message["to_counter"] = data.get("to_counter")
+    message["business_types"] = business_type_board(hall=event.hall)
+    return message

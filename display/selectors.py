@@ -1,0 +1,156 @@
+"""What displays see: the hall snapshot and the pieces live events carry.
+
+Privacy: display frames carry ticket numbers, business types, lanes and counter numbers only.
+Phone numbers, VIP accounts, names (customers' or clerks') and clerks' free-text notes never go
+into anything built here; ``tests/display/test_privacy.py`` reads the raw frames to hold that.
+"""
+
+import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from counters.models import Counter, Interruption
+from hall.models import AuditEvent, EventKind, EventSequence, Hall
+from queueing.models import ACTIVE_STATUSES, Slot, Ticket
+from queueing.selectors import business_type_queues
+
+RECENT_CALLS = 8
+
+
+def ticket_public(ticket: Ticket | None) -> dict | None:
+    if ticket is None:
+        return None
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "business_type": ticket.business_type.code,
+        "lane": ticket.lane,
+        "status": ticket.status,
+        "issued_at": ticket.issued_at,
+    }
+
+
+def hall_seq(*, hall_id: int) -> int:
+    return (
+        EventSequence.objects.filter(hall_id=hall_id).values_list("last_seq", flat=True).first()
+        or 0
+    )
+
+
+def hall_public(hall: Hall) -> dict:
+    return {
+        "code": hall.code,
+        "name": hall.name,
+        "timezone": hall.timezone,
+        "announce_english": hall.announce_english,
+        "window_depth": hall.window_depth,
+    }
+
+
+def business_type_board(*, hall: Hall) -> list[dict]:
+    """Waiting count and estimated wait per active business type (one query)."""
+    return [
+        {
+            "code": bt.code,
+            "name_zh": bt.name_zh,
+            "name_en": bt.name_en,
+            "prefix": bt.prefix,
+            "waiting": bt.waiting,
+            "estimated_wait_s": bt.estimated_wait_s,
+        }
+        for bt in business_type_queues(hall=hall)
+    ]
+
+
+def counter_states(*, hall_id: int, counter_ids=None) -> list[dict]:
+    """Each counter's state, its called or serving ticket, its window and its apology if paused.
+
+    Three queries whatever the number of counters: counters, their tickets, open interruptions.
+    """
+    counters = Counter.objects.filter(hall_id=hall_id).order_by("number")
+    if counter_ids is not None:
+        counters = counters.filter(pk__in=counter_ids)
+    counters = list(counters)
+    ids = [c.pk for c in counters]
+    tickets = Ticket.objects.filter(
+        Q(counter_id__in=ids, status__in=ACTIVE_STATUSES) | Q(window_counter_id__in=ids)
+    ).select_related("business_type")
+    window: dict[tuple[int, str], Ticket] = {}
+    for t in tickets:
+        if t.status in ACTIVE_STATUSES:
+            window[(t.counter_id, "active")] = t
+        else:
+            window[(t.window_counter_id, t.window_slot)] = t
+    pauses = {
+        i.counter_id: i
+        for i in Interruption.objects.filter(counter_id__in=ids, ended_at__isnull=True)
+    }
+    return [
+        {
+            "id": c.pk,
+            "number": c.number,
+            "name": c.name,
+            "kind": c.kind,
+            "state": c.state,
+            "since": c.state_changed_at,
+            "seq": c.last_event_seq,
+            "current": ticket_public(window.get((c.pk, "active"))),
+            "greeted": ticket_public(window.get((c.pk, Slot.GREETED))),
+            "attended": ticket_public(window.get((c.pk, Slot.ATTENDED))),
+            "pause": pause_public(pauses.get(c.pk)),
+        }
+        for c in counters
+    ]
+
+
+def pause_public(interruption: Interruption | None) -> dict | None:
+    if interruption is None:
+        return None
+    return {
+        "reason": interruption.reason,
+        "apology_zh": interruption.apology_zh,
+        "apology_en": interruption.apology_en,
+        "since": interruption.started_at,
+    }
+
+
+def recent_calls(*, hall: Hall, now: datetime.datetime | None = None) -> list[dict]:
+    """The latest calls and recalls of the hall's current service day, newest first."""
+    local_midnight = datetime.datetime.combine(
+        hall.service_date(now), datetime.time.min, tzinfo=hall.tz
+    )
+    events = AuditEvent.objects.filter(
+        hall=hall,
+        kind__in=(EventKind.TICKET_CALLED, EventKind.TICKET_RECALLED),
+        created_at__gte=local_midnight,
+    ).order_by("-created_at", "-id")[:RECENT_CALLS]
+    return [call_public(e) for e in events]
+
+
+def call_public(event: AuditEvent) -> dict:
+    return {
+        "seq": event.seq,
+        "number": event.data.get("number"),
+        "counter": event.data.get("counter"),
+        "recall": event.kind == EventKind.TICKET_RECALLED,
+        "at": event.created_at,
+    }
+
+
+def hall_snapshot(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
+    """Everything the lobby display and the wall show, with the ``seq`` it is current to.
+
+    ``seq`` is read first: under READ COMMITTED the rest may then include a few later changes,
+    never miss an earlier one. Events with a seq at or below it are already in the snapshot.
+    """
+    seq = hall_seq(hall_id=hall.pk)
+    return {
+        "type": "snapshot",
+        "seq": seq,
+        "now": now or timezone.now(),
+        "hall": hall_public(hall),
+        "business_types": business_type_board(hall=hall),
+        "counters": counter_states(hall_id=hall.pk),
+        "recent_calls": recent_calls(hall=hall, now=now),
+    }
