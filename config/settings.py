@@ -235,7 +235,14 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hall queue API",
-    "DESCRIPTION": "Tickets, counters and live displays for telecom business halls (营业厅).",
+    "DESCRIPTION": (
+        "Tickets, counters and live displays for telecom business halls (营业厅).\n\n"
+        "Live streams (WebSocket, not shown below; see the README): "
+        "`/ws/halls/{hall}/display/` and `/ws/counters/{id}/display/` (device token as "
+        "`?token=` or a staff session), `/ws/halls/{hall}/wall/` (staff). Each starts with the "
+        "snapshot of `GET /api/v1/halls/{hall}/snapshot/` and then sends events, each with the "
+        "hall's next `seq` (counter streams also `prev_seq`); a gap means: re-read the snapshot."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -11,6 +11,7 @@ the effect happens once.
 
 import json
 import threading
+import time
 from urllib.parse import quote
 
 import pytest
@@ -71,16 +72,22 @@ def test_eight_clerks_and_four_kiosks_in_separate_processes_never_collide(tmp_pa
     assert violations == {}, json.dumps(violations, indent=1, ensure_ascii=False, default=str)
 
 
-def test_a_kiosk_issues_while_a_counter_action_holds_its_locks(hall, kiosk, greeter, clerk_a):
+def test_a_kiosk_issue_waits_only_for_the_commit_of_a_counter_action_in_progress(
+    hall, kiosk, greeter, clerk_a
+):
     """The deadlock the hammer found, pinned down. A counter action locked the hall row and (via
     a join) the business type row FOR UPDATE; an issue share-locks both for its foreign keys at
-    commit. So each issue waited for the counter action in progress, and with the issue's own
-    locks held the two deadlocked. Now an issue does not wait for a counter action at all."""
+    commit, and with the issue's own locks held the two deadlocked.
+
+    Now the only lock they share is the hall's live sequence row, which both take as their last
+    statement: an issue waits at most for the commit of the action in progress, never
+    deadlocks, and the seq order is the commit order displays rely on."""
     c1 = counter(hall, 1)
     counter_open(counter_id=c1.pk, user=clerk_a)
     issue(hall, "payment", by=greeter)
     counter_call_next(counter_id=c1.pk, user=clerk_a)
     holding, release = threading.Event(), threading.Event()
+    issued: list = []
 
     def counter_action_in_progress():
         try:
@@ -91,21 +98,32 @@ def test_a_kiosk_issues_while_a_counter_action_holds_its_locks(hall, kiosk, gree
         finally:
             connection.close()
 
+    def kiosk_issue():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '10s'")  # a deadlock fails, not hangs
+            issued.append(issue(hall, "payment", device=kiosk))  # the served ticket's type
+        except Exception as exc:
+            issued.append(exc)
+        finally:
+            connection.close()
+
     action = threading.Thread(target=counter_action_in_progress)
     action.start()
-    try:
-        assert holding.wait(timeout=10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '3s'")  # a wait fails the test instead of hanging
-        issued = issue(hall, "payment", device=kiosk)  # the business type of the served ticket
-    finally:
-        release.set()
-        action.join(timeout=30)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = 0")
+    assert holding.wait(timeout=10)
+    issuing = threading.Thread(target=kiosk_issue)
+    issuing.start()
+    time.sleep(0.3)
+    release.set()
+    action.join(timeout=30)
+    issuing.join(timeout=5)
 
-    assert issued.number == "A002"
+    assert not issuing.is_alive(), "the issue still waits after the counter action committed"
+    assert [t.number for t in issued] == ["A002"], issued
     assert Ticket.objects.get(status=Status.SERVING).counter_id == c1.pk
+    started = AuditEvent.objects.get(kind=EventKind.TICKET_STARTED, hall=hall)
+    issued_event = AuditEvent.objects.get(kind=EventKind.TICKET_ISSUED, ticket_id=issued[0].pk)
+    assert issued_event.seq == started.seq + 1  # committed second, numbered second
 
 
 # --- Idempotency-Key, replayed at the same instant -------------------------------------------

@@ -54,9 +54,21 @@ def hammer_violations(*, hall_code: str, records: list[dict], drained: bool = Tr
     _accounted_for(tickets, records, problems)
     _lives(hall, tickets, records, problems)
     _counters(hall, problems)
+    _live_seq(hall, problems)
     if drained:
         _drained(hall, tickets, problems)
     return {problem: examples[:EXAMPLES] for problem, examples in problems.items() if examples}
+
+
+def _live_seq(hall, problems) -> None:
+    """Every audit event has its own live seq, 1..N without a gap: displays read a gap as a lost
+    message, so a hole here would make every display resync for nothing."""
+    seqs = sorted(AuditEvent.objects.filter(hall=hall).values_list("seq", flat=True))
+    if seqs != list(range(1, len(seqs) + 1)):
+        missing = sorted(set(range(1, len(seqs) + 1)) - set(seqs))
+        problems["live_seq_not_consecutive"].append(
+            {"events": len(seqs), "first": seqs[:3], "last": seqs[-3:], "missing": missing[:20]}
+        )
 
 
 def _numbers(hall, tickets, problems) -> None:
