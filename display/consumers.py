@@ -8,13 +8,13 @@ layers expire memberships), compares the consumer's seq with the database's and 
 event never arrived; the client treats a silent socket as dead.
 
 Close codes (sent after an ``error`` frame that says why): 4401 no or unknown credentials,
-4403 a device or person of another hall (or a device on the staff-only wall), 4404 no such hall
-or counter.
+4403 a device or person of another hall, a device on the staff-only wall, or a signed-in stream
+opened from another site's page (Origin differs from Host), 4404 no such hall or counter.
 """
 
 import asyncio
 import json
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlparse
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -51,8 +51,21 @@ def _credentials(scope) -> tuple[object | None, object | None]:
         return device, None
     user = scope.get("user")
     if user is not None and user.is_authenticated:
+        if not _same_origin(scope):
+            # A session cookie goes with any page's request: without this, another site open
+            # in a clerk's browser could read the hall's streams (cross-site WebSocket hijacking).
+            # Device tokens are not ambient, so token streams need no such check.
+            raise Refused(CLOSE_FORBIDDEN, "A signed-in stream must come from this site's pages.")
         return None, user
     raise Refused(CLOSE_UNAUTHENTICATED, "Give a device token (?token=) or sign in.")
+
+
+def _same_origin(scope) -> bool:
+    headers = dict(scope.get("headers", []))
+    origin, host = headers.get(b"origin"), headers.get(b"host")
+    if not origin or not host:
+        return False
+    return urlparse(origin.decode("latin-1")).netloc == host.decode("latin-1")
 
 
 def _admit(scope, hall: Hall, *, devices_allowed: bool) -> None:
