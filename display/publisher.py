@@ -148,7 +148,12 @@ class _Sender:
         delay = 0.05
         while True:
             try:
-                await layer.group_send(group, message)
+                # Bounded by the deadline: a Redis that accepts connections but never answers
+                # would otherwise hold this message, and every later one, indefinitely.
+                await asyncio.wait_for(
+                    layer.group_send(group, message),
+                    timeout=max(deadline - time.monotonic(), 0.01),
+                )
                 return
             except Exception as exc:  # Redis down or unreachable: retry briefly, then drop
                 if time.monotonic() + delay > deadline:

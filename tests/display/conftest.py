@@ -1,0 +1,103 @@
+"""Live-stream helpers: connect a display the way a browser does and read its frames.
+
+``streams`` opens WebSocket connections through the real ASGI application (``config.asgi``:
+auth middleware, URL router, consumers) and closes whatever is still open at the end of the
+test, so no heartbeat task outlives it.
+"""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from config.asgi import application
+
+SITE = "http://testserver"  # the origin of this site's own pages
+
+
+async def act(fn, *args, **kwargs):
+    """Run a sync service (or any ORM code) from an async test, as a consumer would."""
+    return await database_sync_to_async(fn)(*args, **kwargs)
+
+
+async def frame(stream: WebsocketCommunicator, timeout: float = 2) -> dict:
+    return json.loads(await stream.receive_from(timeout))
+
+
+async def event(stream: WebsocketCommunicator, timeout: float = 2) -> dict:
+    """The next frame other than a heartbeat."""
+    while True:
+        message = await frame(stream, timeout)
+        if message["type"] != "heartbeat":
+            return message
+
+
+async def refusal(stream: WebsocketCommunicator) -> tuple[dict, int]:
+    """The error frame and the close code of a refused connection."""
+    error = await frame(stream)
+    closed = await stream.receive_output(1)
+    assert closed["type"] == "websocket.close", closed
+    return error, closed["code"]
+
+
+def _session_cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}".encode()
+
+
+class Streams:
+    def __init__(self):
+        self.open: list[WebsocketCommunicator] = []
+
+    async def connect(self, path: str, *, token: str | None = None, user=None, origin=SITE):
+        """Connect like a browser: ``?token=`` for a device, the session cookie for a person.
+
+        A browser sends the page's ``Origin`` and the server's ``Host``; ``origin`` None leaves
+        Origin out, as a non-browser client may. Returns the communicator; its first frame
+        (snapshot or error) is left to the test.
+        """
+        if token is not None:
+            path = f"{path}?token={token}"
+        headers = [(b"host", b"testserver")]
+        if origin is not None:
+            headers.append((b"origin", origin.encode()))
+        if user is not None:
+            headers.append((b"cookie", await act(_session_cookie, user)))
+        stream = WebsocketCommunicator(application, path, headers=headers)
+        connected, _ = await stream.connect()
+        assert connected, f"the handshake to {path} failed"
+        self.open.append(stream)
+        return stream
+
+    async def lobby(self, device, hall_code="h1"):
+        return await self._with_snapshot(f"/ws/halls/{hall_code}/display/", token=device.token)
+
+    async def counter(self, counter, device):
+        return await self._with_snapshot(f"/ws/counters/{counter.pk}/display/", token=device.token)
+
+    async def wall(self, user, hall_code="h1"):
+        return await self._with_snapshot(f"/ws/halls/{hall_code}/wall/", user=user)
+
+    async def _with_snapshot(self, path, **credentials):
+        stream = await self.connect(path, **credentials)
+        stream.snapshot_text = await stream.receive_from(2)
+        stream.snapshot = json.loads(stream.snapshot_text)
+        assert stream.snapshot["type"] == "snapshot", stream.snapshot
+        return stream
+
+    async def close_all(self):
+        for stream in self.open:
+            if not stream.future.done():  # done: it timed out (and was cancelled) or crashed
+                await stream.disconnect()
+
+
+@pytest.fixture
+async def streams():
+    opened = Streams()
+    yield opened
+    await opened.close_all()
