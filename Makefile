@@ -22,13 +22,17 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 install: $(VENV)/.synced
 
 ## make run: migrate the embedded SQLite database, seed the demo hall, serve on 127.0.0.1:8000 (ASGI)
-## DEMO_LIVE=1 make run: the same, with simulated customers and clerks moving the queue
+## DEMO_LIVE=1 make run: the same, with simulated customers and clerks moving the queue: they use
+## the running server's API (kiosk token, clerk logins) once /healthz/ answers, so displays move
 run: install
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py seed_demo
+	set -o pipefail; $(PY) manage.py seed_demo | tee var/seed_demo.txt
 	@if [ "$${DEMO_LIVE:-0}" = "1" ]; then \
-		echo "DEMO_LIVE=1: simulated customers and clerks drive the demo hall"; \
-		$(PY) manage.py demo_live > var/demo_live.log 2>&1 & \
+		kiosk=$$(sed -n 's/^ *Kiosk device token *//p' var/seed_demo.txt); \
+		echo "DEMO_LIVE=1: simulated customers and clerks drive the demo hall (log: var/demo_live.log)"; \
+		$(PY) manage.py demo_live --base http://127.0.0.1:8000 --kiosk-token="$$kiosk" \
+			> var/demo_live.log 2>&1 & \
+		live=$$!; trap 'kill $$live 2>/dev/null' EXIT INT TERM; \
 	fi; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 

@@ -64,5 +64,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/<path:rest>", api_not_found),
     path("admin/", admin.site.urls),
+    path("display/", include("display.urls")),
     path("healthz/", healthz),
 ]

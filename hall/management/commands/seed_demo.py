@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from counters.models import Counter
 from hall.demo import DEMO_PASSWORD, STAFF, seed_demo
 
 
@@ -24,6 +25,12 @@ class Command(BaseCommand):
         out(f"  Logins (password '{DEMO_PASSWORD}'): " + ", ".join(name for name, _ in STAFF))
         out(f"  Kiosk device token   {tokens['kiosk']}")
         out(f"  Display device token {tokens['display']}")
+        out("")
+        display = f"?token={tokens['display']}"
+        out(f"  Lobby display        {base}/display/halls/{hall.code}/lobby/{display}")
+        for counter in Counter.objects.filter(hall=hall).order_by("number"):
+            url = f"{base}/display/counters/{counter.pk}/{display}"
+            out(f"  Counter {counter.number} display    {url}")
         out("")
         out("  Try it:")
         out(

@@ -1,0 +1,157 @@
+"""The display pages: the lobby TV and the small screen above each counter.
+
+A page is a shell: the hall's name, the fixed labels, and where its scripts connect
+(``static/display/live.js``). Everything that moves comes from the WebSocket stream (snapshot,
+then events) or, while the socket is down, from the snapshot API.
+
+Who may open one: a display or kiosk device of the hall (``?token=<device token>``, which the
+scripts then use for the socket and the snapshot API too), or a signed-in member of its staff.
+Anyone else gets a plain 403 or 404 page that says why.
+
+The screens are bilingual signs: every label shows in Chinese and, under it, in English,
+whatever the browser's language. Labels are marked for translation with English msgids and
+rendered in both languages here (``_both``).
+"""
+
+from django.conf import settings
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from counters.models import Counter
+from hall.auth import device_for_token
+from hall.models import DeviceKind, Hall
+from hall.selectors import staff_role
+
+SIGN_LANGUAGES = ("zh-hans", "en")
+DISPLAY_DEVICES = (DeviceKind.DISPLAY, DeviceKind.KIOSK)
+
+# Everything the pages and their scripts write on screen or say aloud. ``{name}`` placeholders
+# are filled in by the scripts.
+LABELS = {
+    "lobby_title": _("Lobby display"),
+    "counter_title": _("Counter display"),
+    "latest_calls": _("Latest calls"),
+    "no_calls": _("No calls yet"),
+    "please_go_to": _("Please go to"),
+    "counter": _("Counter"),
+    "counter_n": _("Counter {n}"),
+    "counter_suffix": pgettext_lazy("under a counter's number, e.g. 3 号窗口", "Counter"),
+    "counters": _("Counters"),
+    "no_counters": _("No counter is open yet"),
+    "now_serving": _("Now serving"),
+    "get_ready": _("Get ready"),
+    "after_that": _("After that"),
+    "recall": _("Again"),
+    "paused": _("Service paused"),
+    "closed": _("Counter closed"),
+    "welcome": _("Welcome"),
+    "queue": _("Waiting now"),
+    "waiting": pgettext_lazy("after the number of people waiting", "waiting"),
+    "wait_about": _("about {m} min"),
+    "no_wait": _("No wait"),
+    "notice": _("Notice"),
+    "reconnecting": _("Reconnecting…"),
+    "refused": _("Cannot connect"),
+    "enable_sound": _("Tap to enable sound"),
+    "voice_call": _("Number {number}, please go to counter {counter}."),
+    "voice_ready": _("Number {number}, please get ready."),
+}
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message):
+        super().__init__(str(message))
+        self.status, self.message = status, message
+
+
+def _both(text) -> dict:
+    """A lazy string in each language of the sign."""
+    result = {}
+    for language in SIGN_LANGUAGES:
+        with translation.override(language):
+            result[language.split("-")[0]] = str(text)
+    return result
+
+
+def _admit(request, hall: Hall) -> str:
+    """The device token the page's scripts should use, or "" for a signed-in staff member."""
+    token = request.GET.get("token", "")
+    if token:
+        device = device_for_token(token)
+        if device is None:
+            raise Refused(403, _("Unknown or disabled device token."))
+        if device.hall_id != hall.pk or device.kind not in DISPLAY_DEVICES:
+            raise Refused(403, _("This device is not a display or kiosk of this hall."))
+        return token
+    if not request.user.is_authenticated:
+        raise Refused(403, _("This screen needs a device token (?token=…) or a staff sign-in."))
+    if staff_role(user=request.user, hall=hall) is None:
+        raise Refused(403, _("You are not on this hall's staff."))
+    return ""
+
+
+def _page(request, template: str, *, hall: Hall, token: str, stream: dict, **context):
+    labels = {key: _both(text) for key, text in LABELS.items()}
+    config = {
+        **stream,
+        "snapshot": reverse("snapshot", args=[hall.code]),
+        "token": token,
+        "hall": hall.code,
+        "timezone": hall.timezone,
+        "heartbeat_s": settings.DISPLAY_HEARTBEAT_SECONDS,
+        "labels": labels,
+    }
+    context = {"hall": hall, "t": labels, "config": config, **context}
+    return render(request, template, context)
+
+
+def _refused(request, refusal: Refused):
+    context = {"message": _both(refusal.message), "status": refusal.status, "t": _sign_in()}
+    return render(request, "display/refused.html", context, status=refusal.status)
+
+
+def _sign_in() -> dict:
+    return {
+        "title": _both(_("This screen cannot open")),
+        "sign_in": _both(_("Sign in")),
+    }
+
+
+def lobby_display(request, code: str):
+    """/display/halls/<code>/lobby/: the lobby TV (calls, counters, queue, notices, voice)."""
+    hall = Hall.objects.filter(code=code).first()
+    try:
+        if hall is None:
+            raise Refused(404, _("No hall with this code."))
+        token = _admit(request, hall)
+    except Refused as refusal:
+        return _refused(request, refusal)
+    stream = {"stream": "hall", "ws": f"/ws/halls/{hall.code}/display/", "counter": None}
+    return _page(request, "display/lobby.html", hall=hall, token=token, stream=stream)
+
+
+def counter_display(request, counter_id: int):
+    """/display/counters/<id>/: the small screen above one counter."""
+    counter = Counter.objects.select_related("hall").filter(pk=counter_id).first()
+    try:
+        if counter is None:
+            raise Refused(404, _("No such counter."))
+        token = _admit(request, counter.hall)
+    except Refused as refusal:
+        return _refused(request, refusal)
+    stream = {
+        "stream": "counter",
+        "ws": f"/ws/counters/{counter.pk}/display/",
+        "counter": counter.pk,
+    }
+    return _page(
+        request,
+        "display/counter.html",
+        hall=counter.hall,
+        token=token,
+        stream=stream,
+        counter=counter,
+    )
