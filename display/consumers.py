@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from counters.models import Counter
-from display.publisher import counter_group, encode, hall_group
+from display.publisher import MESSAGE_TYPE, counter_group, encode, hall_group
 from display.selectors import counter_states, hall_public, hall_seq, hall_snapshot
 from hall.auth import device_for_token
 from hall.models import DeviceKind, Hall
@@ -122,6 +122,18 @@ class _Stream(AsyncWebsocketConsumer):
                     {"type": "error", "message": 'Send {"type": "resync"} or nothing.'}
                 )
             )
+
+    async def dispatch(self, message):
+        """Events go straight to their handler. Channels' own dispatch first runs
+        close_old_connections in the one thread-sensitive executor thread, for every message of
+        every consumer: with a thousand displays per process that serial hop, queued behind
+        snapshots, was the bottleneck (seconds of latency: deploy/bench/results/ws_fanout.md).
+        display_event reads no database; a resync does, through database_sync_to_async, which
+        closes old connections itself."""
+        if message["type"] == MESSAGE_TYPE:
+            await self.display_event(message)
+        else:
+            await super().dispatch(message)
 
     async def display_event(self, envelope):
         async with self.sending:
