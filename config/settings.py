@@ -145,17 +145,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, Celery broker, cache ------------------------------------------------
 REDIS_URL = env_redis("REDIS_URL")
-# Which channels_redis layer carries live events: "core" (lists per channel) or "pubsub"
-# (Redis PUBLISH, one message per process and group). Chosen by deploy/bench/ws_fanout_bench.py.
-REDIS_CHANNEL_LAYER = env_str("REDIS_CHANNEL_LAYER", "core")
+# Which channels_redis layer carries live events: "pubsub" (Redis PUBLISH, one message per
+# process and group) or "core" (sorted sets per channel). Chosen by deploy/bench/ws_fanout_bench.py
+# (results/ws_fanout.md): with 1,000 displays on a hall the core layer's receive wakes every
+# consumer of the process for each message and saturates the workers; pubsub keeps up.
+REDIS_CHANNEL_LAYER = env_str("REDIS_CHANNEL_LAYER", "pubsub")
+# Two redis-py 8 defaults break the layer under load (django/channels_redis#422):
+# - socket reads time out after 5 s, exactly the core layer's blocking BZPOPMIN, so consumers
+#   crash with TimeoutError and a popped message can be lost: 10 s is longer than any blocking
+#   read, still finite so a dead Redis shows;
+# - a process's pool refuses a 101st connection (MaxConnectionsError): every display joins and
+#   leaves its group with its own Redis call, so a thousand reconnecting at once need more.
+_REDIS_LAYER_HOSTS = [{"address": REDIS_URL, "socket_timeout": 10, "max_connections": 5000}]
 _REDIS_LAYERS = {
     "core": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+        "CONFIG": {"hosts": _REDIS_LAYER_HOSTS, "capacity": 1000, "expiry": 30},
     },
     "pubsub": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {"hosts": _REDIS_LAYER_HOSTS},
     },
 }
 if REDIS_CHANNEL_LAYER not in _REDIS_LAYERS:
@@ -274,5 +283,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # uvicorn logs each WebSocket handshake at INFO with its query string: the display's
+        # device token (?token=) would land in the server log.
+        "uvicorn.error": {"level": "WARNING"},
+    },
 }

@@ -17,3 +17,16 @@ max_requests_jitter = 2000
 accesslog = "-" if os.environ.get("ACCESS_LOG", "0") == "1" else None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Browsers offer permessage-deflate on every WebSocket; uvicorn would accept it and then
+# compress each frame once per connection (each has its own zlib context), so one hall event
+# costs a compression per connected display: a third more web CPU and a worse p99 with 1,000
+# displays (deploy/bench/results/ws_fanout.md). Frames are ~1.7 kB, nothing for a hall's LAN.
+# WS_PER_MESSAGE_DEFLATE=1 turns compression back on (e.g. for displays on a slow link).
+_ws_per_message_deflate = os.environ.get("WS_PER_MESSAGE_DEFLATE", "0") == "1"
+
+
+def post_fork(server, worker):
+    config = getattr(worker, "config", None)  # uvicorn's Config, built before the fork
+    if config is not None:
+        config.ws_per_message_deflate = _ws_per_message_deflate

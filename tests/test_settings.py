@@ -158,8 +158,11 @@ def test_production_variables_switch_to_postgresql_and_redis(tmp_path):
     # A bounded connection pool per process by default (ASGI threads would otherwise each
     # open a connection per request).
     assert found["pool"] == {"min_size": 2, "max_size": 16, "timeout": 10}
-    assert found["channel_layer"] == "channels_redis.core.RedisChannelLayer"
-    assert found["channel_hosts"] == ["redis://127.0.0.1:6379/0"]
+    assert found["channel_layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    # redis-py 8's 5 s read timeout and 100-connection pool would break the layer under load.
+    assert found["channel_hosts"] == [
+        {"address": "redis://127.0.0.1:6379/0", "socket_timeout": 10, "max_connections": 5000}
+    ]
     assert found["broker"].startswith("redis://127.0.0.1:6379")
     assert found["eager_setting"] is False and found["eager_celery"] is False
     assert found["debug"] is False

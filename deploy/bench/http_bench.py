@@ -524,6 +524,18 @@ async def drive(args, port, halls, server_pid, sqlite: bool) -> list[dict]:
     return results
 
 
+def stop_server(server) -> None:
+    """SIGTERM (a graceful gunicorn shutdown), then SIGKILL after 30 s."""
+    if server is None or server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def run(cmd, env, **kw):
     return subprocess.run(cmd, cwd=ROOT, env=env, check=True, **kw)
 
@@ -616,12 +628,7 @@ def main():
                 json.dumps({"results": results, "log_locked": locked, "tracebacks": tracebacks})
             )
     finally:
-        if server is not None and server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_server(server)
         if log_path.exists() and args.log:
             shutil.copy(log_path, args.log)
         if log_path.exists():
