@@ -14,8 +14,22 @@ from django.conf import settings
 from django.test import Client
 
 from config.asgi import application
+from counters.services import counter_call_next, counter_open
+from tests.conftest import counter
+from tests.factories import issue
 
 SITE = "http://testserver"  # the origin of this site's own pages
+
+
+def counter_1_calling(hall, greeter, clerk_a):
+    """Three payment tickets issued; counter 1 open and calling A001, greeting A002, attending
+    A003 (seq 5). Returns counter 1."""
+    c1 = counter(hall, 1)
+    for _ in range(3):
+        issue(hall, by=greeter)
+    counter_open(counter_id=c1.pk, user=clerk_a)
+    counter_call_next(counter_id=c1.pk, user=clerk_a)
+    return c1
 
 
 async def act(fn, *args, **kwargs):

@@ -5,11 +5,9 @@ import json
 
 import pytest
 
-from counters.services import counter_call_next, counter_open, counter_pause
+from counters.services import counter_pause
 from hall.services import device_register
-from tests.conftest import counter
-from tests.display.conftest import act
-from tests.factories import issue
+from tests.display.conftest import act, counter_1_calling
 
 URL = "/api/v1/halls/h1/snapshot/"
 TICKET_KEYS = {"id", "number", "business_type", "lane", "status", "issued_at"}
@@ -24,11 +22,7 @@ def _error_code(response) -> str:
 
 @pytest.mark.django_db
 def test_display_reads_the_snapshot_with_its_seq(hall, display_device, greeter, clerk_a, api):
-    c1 = counter(hall, 1)
-    for _ in range(3):
-        issue(hall, by=greeter)
-    counter_open(counter_id=c1.pk, user=clerk_a)
-    counter_call_next(counter_id=c1.pk, user=clerk_a)  # seq 5
+    c1 = counter_1_calling(hall, greeter, clerk_a)  # seq 5
     counter_pause(counter_id=c1.pk, user=clerk_a, reason="phone_call")  # seq 6
 
     response = api.as_device(display_device).get(URL)
@@ -124,11 +118,7 @@ def _instants(value):
 async def test_polled_snapshot_is_the_one_the_stream_starts_with(
     hall, display_device, greeter, clerk_a, api, streams
 ):
-    c1 = await act(counter, hall, 1)
-    for _ in range(3):
-        await act(issue, hall, by=greeter)
-    await act(counter_open, counter_id=c1.pk, user=clerk_a)
-    await act(counter_call_next, counter_id=c1.pk, user=clerk_a)
+    await act(counter_1_calling, hall, greeter, clerk_a)
 
     lobby = await streams.lobby(display_device)
     response = await act(lambda: api.as_device(display_device).get(URL))

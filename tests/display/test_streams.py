@@ -28,7 +28,7 @@ from display.publisher import counter_group, hall_group
 from hall.services import device_register
 from queueing.services import day_close, ticket_cancel
 from tests.conftest import counter
-from tests.display.conftest import act, event, frame, refusal
+from tests.display.conftest import act, counter_1_calling, event, frame, refusal
 from tests.factories import issue
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -262,11 +262,7 @@ async def test_cancelling_a_greeted_ticket_reaches_its_counters_display(
 async def test_day_close_sends_every_stream_a_fresh_snapshot(
     hall, display_device, greeter, clerk_a, manager, streams
 ):
-    c1 = await act(counter, hall, 1)
-    for _ in range(3):
-        await act(issue, hall, by=greeter)
-    await act(counter_open, counter_id=c1.pk, user=clerk_a)
-    await act(counter_call_next, counter_id=c1.pk, user=clerk_a)
+    c1 = await act(counter_1_calling, hall, greeter, clerk_a)
     lobby = await streams.lobby(display_device)
     wall = await streams.wall(manager)
     one = await streams.counter(c1, display_device)
