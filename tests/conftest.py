@@ -7,6 +7,7 @@ another hall, "h2".
 """
 
 import datetime
+import os
 
 import pytest
 from django.conf import settings
@@ -22,6 +23,15 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    layer = settings.CHANNEL_LAYERS["default"]
+    if layer["BACKEND"].startswith("channels_redis"):
+        # The xdist workers share one Redis, and each has its own test database where halls
+        # get the same ids: without a prefix of its own, a worker's displays would hear the
+        # other worker's hall.1 events (seen as gaps, answered with snapshots).
+        prefix = f"asgi-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+        settings.CHANNEL_LAYERS = {
+            "default": {**layer, "CONFIG": {**layer.get("CONFIG", {}), "prefix": prefix}}
+        }
 
 
 @pytest.fixture

@@ -21,6 +21,17 @@ from tests.factories import issue
 SITE = "http://testserver"  # the origin of this site's own pages
 
 
+@pytest.fixture(autouse=True)
+def in_memory_layer(settings):
+    """The consumer and publisher tests here use the embedded default's in-memory layer even in
+    the services run, where REDIS_URL selects Redis: they test what the streams send, not the
+    transport, and on a Redis shared by two xdist workers with a sender thread they timed out
+    now and then (not diagnosed further). The Redis layers are tested end to end, with two real
+    server processes, in tests/services/test_display_processes.py; the Redis-down tests in
+    test_publisher.py override this again."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
 def counter_1_calling(hall, greeter, clerk_a):
     """Three payment tickets issued; counter 1 open and calling A001, greeting A002, attending
     A003 (seq 5). Returns counter 1."""

@@ -20,15 +20,6 @@ from tests.factories import issue
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def in_memory_layer(settings):
-    """These tests read what the publisher hands the layer at commit, so they use the embedded
-    default's in-memory layer even in the services run (where REDIS_URL selects Redis and the
-    send happens later, on the sender thread). The Redis-down tests below override it again;
-    tests/services/test_display_processes.py covers the real Redis layers end to end."""
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-
 class Sent(list):
     """What reached the channel layer: (group, frame) pairs, frames decoded as displays do."""
 
