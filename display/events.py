@@ -7,7 +7,7 @@ counters (``counters``) and the waiting count and estimate per business type
 applying one twice is harmless.
 """
 
-from display.selectors import business_type_board, call_public, counter_states, ticket_public
+from display.selectors import business_type_board, call_public, ticket_public
 from hall.models import AuditEvent, EventKind
 
 
@@ -22,14 +22,13 @@ def touched_counters(event: AuditEvent) -> list[int]:
     return sorted(ids)
 
 
-def event_message(event: AuditEvent, *, ticket=None, counters: list[dict] | None = None) -> dict:
+def event_message(event: AuditEvent, *, ticket, counters: list[dict]) -> dict:
+    """``counters``: the states of ``touched_counters(event)``, already read by the publisher."""
     message = {"type": event.kind, "seq": event.seq, "at": event.created_at}
     if ticket is not None:
         message["ticket"] = ticket_public(ticket)
     if event.counter_id is not None:
         message["counter"] = {"id": event.counter_id, "number": event.data.get("counter")}
-    if counters is None:
-        counters = counter_states(hall_id=event.hall_id, counter_ids=touched_counters(event))
     message["counters"] = counters
     data = event.data
     match event.kind:
