@@ -65,5 +65,9 @@ urlpatterns = [
     path("api/<path:rest>", api_not_found),
     path("admin/", admin.site.urls),
     path("display/", include("display.urls")),
+    path("console/", include("counters.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", healthz),
+    path("", include("queueing.urls")),
+    path("", include("hall.urls")),
 ]

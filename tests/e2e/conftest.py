@@ -1,12 +1,14 @@
 """Browser tests: the real ASGI server on a seeded SQLite file, driven by Playwright in
 Debian's Chromium (/usr/bin/chromium; Playwright's own browser download cannot work here)."""
 
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -23,9 +25,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
-    """``make run`` in miniature: migrate, seed the demo hall, serve over ASGI (uvicorn)."""
+    """``make run`` in miniature: migrate, seed the demo hall, serve over ASGI (uvicorn).
+
+    One server per test module, so that a module's tests never see another module's tickets.
+    """
     var = tmp_path_factory.mktemp("var")
     env = {
         **os.environ,
@@ -102,3 +107,77 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+class HallApi:
+    """The demo hall through its HTTP API: the kiosk issues, clerk<n> works counter <n>."""
+
+    def __init__(self, server):
+        self.base = server["base"]
+        self.kiosk = f"Device {server['kiosk_token']}"
+        self.display_token = server["display_token"]
+        self.tokens = {}
+        counters = self.request("GET", "/api/v1/halls/demo/counters/", auth=self.kiosk)
+        self.counter_ids = {c["number"]: c["id"] for c in counters}
+
+    def request(self, method, path, *, auth=None, body=None):
+        headers = {"Content-Type": "application/json"}
+        if auth:
+            headers["Authorization"] = auth
+        data = json.dumps(body or {}).encode() if method == "POST" else None
+        request = urllib.request.Request(self.base + path, data, headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            raise AssertionError(f"{method} {path}: {err.code} {err.read()!r}") from None
+
+    def issue(self, business_type, count=1, **extra):
+        return [
+            self.request(
+                "POST",
+                "/api/v1/halls/demo/tickets/",
+                auth=self.kiosk,
+                body={"business_type": business_type, **extra},
+            )["number"]
+            for _ in range(count)
+        ]
+
+    def clerk(self, number):
+        if number not in self.tokens:
+            login = {"username": f"clerk{number}", "password": "demo"}
+            token = self.request("POST", "/api/v1/auth/token/", body=login)["token"]
+            self.tokens[number] = f"Token {token}"
+        return self.tokens[number]
+
+    def act(self, number, action, body=None):
+        path = f"/api/v1/counters/{self.counter_ids[number]}/{action}/"
+        return self.request("POST", path, auth=self.clerk(number), body=body)
+
+    def counter_state(self, number):
+        snapshot = self.request("GET", "/api/v1/halls/demo/snapshot/", auth=self.kiosk)
+        return next(c for c in snapshot["counters"] if c["number"] == number)
+
+    def clear(self, number):
+        """Open counter ``number`` with an empty window, whatever earlier tests left there."""
+        self.act(number, "open")
+        counter = self.counter_state(number)
+        if counter["state"] == "paused":
+            self.act(number, "resume")
+        if counter["current"] is not None:
+            if counter["current"]["status"] == "called":
+                self.act(number, "start")
+            self.act(number, "finish")
+
+    def lobby_url(self):
+        return f"{self.base}/display/halls/demo/lobby/?token={self.display_token}"
+
+    def counter_url(self, number):
+        return (
+            f"{self.base}/display/counters/{self.counter_ids[number]}/?token={self.display_token}"
+        )
+
+
+@pytest.fixture
+def hall(demo_server):
+    return HallApi(demo_server)

@@ -1,0 +1,3 @@
+"""The clerk console (included under /console/ by config/urls.py)."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""The ticket pages (included at the root by config/urls.py)."""
+
+from queueing.views import greeter, kiosk, status
+
+urlpatterns = [*kiosk.urlpatterns, *greeter.urlpatterns, *status.urlpatterns]

@@ -1,0 +1,3 @@
+"""placeholder: filled in by the greeter page."""
+
+urlpatterns: list = []
