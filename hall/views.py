@@ -44,10 +44,7 @@ def home(request):
             label, url_name = SCREEN_NAMES[screen]
             screens.append({"label": label, "url": reverse(url_name, args=[hall.code])})
         halls.append({"hall": hall, "role": Role(role).label, "screens": screens})
-    if request.user.is_staff:
-        admin_link = reverse("admin:index")
-    else:
-        admin_link = None
+    admin_link = reverse("admin:index") if request.user.is_staff else None
     return render(request, "hall/home.html", {"halls": halls, "admin_link": admin_link})
 
 
