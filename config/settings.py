@@ -185,6 +185,13 @@ else:
 DISPLAY_PUBLISH_RETRY_SECONDS = env_float("DISPLAY_PUBLISH_RETRY_SECONDS", default=5.0)
 DISPLAY_HEARTBEAT_SECONDS = env_float("DISPLAY_HEARTBEAT_SECONDS", default=20.0)
 
+# Text messages to the phone a customer left at the kiosk (queueing/notices.py): a gateway URL
+# that takes a signed JSON POST. Empty (the embedded default): the text is only logged.
+PHONE_NOTICE_WEBHOOK_URL = env_str("PHONE_NOTICE_WEBHOOK_URL")
+PHONE_NOTICE_WEBHOOK_SECRET = env_str("PHONE_NOTICE_WEBHOOK_SECRET")
+if PHONE_NOTICE_WEBHOOK_URL and not PHONE_NOTICE_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("PHONE_NOTICE_WEBHOOK_URL needs PHONE_NOTICE_WEBHOOK_SECRET")
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -196,6 +203,7 @@ CELERY_BEAT_SCHEDULE = {
     # running it often is harmless and catches halls in every timezone.
     "close-day": {"task": "queueing.tasks.close_day_all_halls", "schedule": 15 * 60},
     "prune-idempotency-keys": {"task": "hall.tasks.prune_idempotency_keys", "schedule": 60 * 60},
+    "resend-phone-notices": {"task": "queueing.tasks.resend_phone_notices", "schedule": 5 * 60},
 }
 
 # --- Auth ------------------------------------------------------------------------------------

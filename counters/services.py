@@ -34,6 +34,7 @@ from hall.models import BusinessType, EventKind, Role
 from hall.selectors import hall_policy, staff_role
 from hall.services import event_record, hall_lock
 from queueing import router
+from queueing.notices import phone_notices_queue
 from queueing.models import ACTIVE_STATUSES, Outcome, Slot, Status, Ticket
 from queueing.selectors import router_candidates
 
@@ -250,6 +251,7 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
         taken_from_others=[t.id for t in decision.taken],
         taken_from_counters=sorted({t.slot_counter for t in decision.taken if t.slot_counter}),
     )
+    phone_notices_queue(counter=counter, called=window.called, greeted=window.greeted)
     return window
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from queueing.models import Ticket
+from queueing.models import PhoneNotice, Ticket
 
 
 @admin.register(Ticket)
@@ -12,6 +12,25 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ["number"]
     date_hierarchy = "issued_at"
     exclude = ["phone", "public_token"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PhoneNotice)
+class PhoneNoticeAdmin(admin.ModelAdmin):
+    """The record of each text message to a customer's phone; written by the system only."""
+
+    list_display = ["ticket", "kind", "status", "attempts", "detail", "created_at", "sent_at"]
+    list_filter = ["status", "kind", "ticket__hall"]
+    search_fields = ["ticket__number"]
+    readonly_fields = ["ticket", "kind", "text", "status", "attempts", "detail", "sent_at"]
 
     def has_add_permission(self, request):
         return False

@@ -207,3 +207,47 @@ class TicketSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix} {self.service_date}: {self.last_value}"
+
+
+class NoticeKind(models.TextChoices):
+    GET_READY = "get_ready", _("get ready (greeted)")
+    CALLED = "called", _("called to a counter")
+
+
+class NoticeStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+
+
+class PhoneNotice(models.Model):
+    """A text message to the phone a customer left at the kiosk: "get ready", then "your turn".
+
+    The row is written in the same transaction as the call, so no notice is lost; a Celery task
+    sends it after commit. One row per ticket and kind, and a compare-and-set claim before
+    sending, so a task that runs twice sends nothing twice.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField(_("kind"), max_length=10, choices=NoticeKind.choices)
+    text = models.CharField(_("text"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=NoticeStatus.choices, default=NoticeStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    detail = models.CharField(_("last result"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # the last attempt's start
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone notice")
+        verbose_name_plural = _("phone notices")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "kind"], name="one_notice_per_ticket_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} {self.kind} ({self.status})"

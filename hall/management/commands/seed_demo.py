@@ -17,6 +17,11 @@ class Command(BaseCommand):
         out = self.stdout.write
         out(self.style.SUCCESS(f"Demo hall ready: {hall.name} ({hall.code}), {hall.timezone}"))
         out("")
+        out(f"  Start (sign in)      {base}/                  (any login below)")
+        out(f"  Kiosk                {base}/kiosk/{hall.code}/?token={tokens['kiosk']}")
+        out(f"  Greeter tablet       {base}/greeter/{hall.code}/      (greeter / {DEMO_PASSWORD})")
+        clerks = f"clerk1..clerk8 / {DEMO_PASSWORD}"
+        out(f"  Clerk console        {base}/console/{hall.code}/      ({clerks})")
         out(f"  API docs (Swagger)   {base}/api/v1/docs/")
         out(f"  Admin                {base}/admin/            (manager / {DEMO_PASSWORD})")
         out(f"  Business types       {base}/api/v1/halls/{hall.code}/business-types/")
