@@ -1,3 +1,12 @@
 """The clerk console (included under /console/ by config/urls.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from counters import views
+
+urlpatterns = [
+    path("counters/<int:counter_id>/", views.console_counter, name="console-counter"),
+    path("counters/<int:counter_id>/panel/", views.console_panel, name="console-panel"),
+    path("counters/<int:counter_id>/transfer/", views.console_transfer, name="console-transfer"),
+    path("<slug:hall>/", views.console_hall, name="console"),
+]

@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from hall.models import AuditEvent, BusinessType, Device, Hall, LaneSetting, StaffMembership
+from hall.models import (
+    AuditEvent,
+    BusinessType,
+    Device,
+    Hall,
+    LaneSetting,
+    StaffMembership,
+    StandardPhrase,
+)
 from hall.services import device_register
 
 
@@ -9,6 +17,29 @@ class LaneSettingInline(admin.TabularInline):
     model = LaneSetting
     extra = 0
     max_num = 3
+
+
+class BusinessTypePhraseInline(admin.TabularInline):
+    """The standard phrases of one business type (greet, confirm, close), shown on the console."""
+
+    model = StandardPhrase
+    fk_name = "business_type"
+    fields = ["step", "text", "sort_order"]
+    extra = 1
+
+
+class HallPhraseInline(admin.TabularInline):
+    """Hall-wide phrases: transfer, interruption, resume, system fault, and fallbacks."""
+
+    model = StandardPhrase
+    fk_name = "hall"
+    fields = ["step", "text", "sort_order"]
+    extra = 0
+    verbose_name = _("hall-wide standard phrase")
+    verbose_name_plural = _("hall-wide standard phrases")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(business_type__isnull=True)
 
 
 class BusinessTypeInline(admin.TabularInline):
@@ -30,7 +61,7 @@ class BusinessTypeInline(admin.TabularInline):
 class HallAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "timezone", "opens_at", "closes_at", "window_depth"]
     search_fields = ["code", "name"]
-    inlines = [LaneSettingInline, BusinessTypeInline]
+    inlines = [LaneSettingInline, BusinessTypeInline, HallPhraseInline]
     fieldsets = [
         (None, {"fields": ["code", "name", "timezone", "opens_at", "closes_at"]}),
         (
@@ -61,6 +92,7 @@ class BusinessTypeAdmin(admin.ModelAdmin):
     ]
     list_filter = ["hall", "active", "needs_id"]
     search_fields = ["code", "name_zh", "name_en"]
+    inlines = [BusinessTypePhraseInline]
 
 
 @admin.register(StaffMembership)

@@ -8,7 +8,16 @@ from django.db import transaction
 
 from counters.models import Counter, CounterKind, VipMode
 from hall.auth import new_device_token
-from hall.models import BusinessType, Device, DeviceKind, Hall, Role, StaffMembership
+from hall.models import (
+    BusinessType,
+    Device,
+    DeviceKind,
+    Hall,
+    PhraseStep,
+    Role,
+    StaffMembership,
+    StandardPhrase,
+)
 from hall.services import device_register, hall_create
 
 DEMO_PASSWORD = "demo"
@@ -37,6 +46,58 @@ COUNTERS = [
     (8, "快速缴费 Express", CounterKind.EXPRESS, VipMode.NONE, ["payment", "topup"]),
 ]
 
+# The standard phrases (服务标准用语) of DOMAIN.md, per business type: greet, confirm, close.
+# Broadband has no row there; its phrases follow the service application's.
+PHRASES = {
+    "payment": (
+        ["您好!请问您缴费吗?"],
+        ["请问您的号码是多少?", "您是XXX客户吗?", "收您XXX元,找您XXX元,请核收。"],
+        ["请您慢走,欢迎再来!"],
+    ),
+    "topup": (
+        ["您好!请问您要预存话费吗?"],
+        ["请问您的号码是多少?", "请问您准备预存多少?"],
+        ["您已预存XXX元,请收好收据。请您慢走!"],
+    ),
+    "service": (
+        ["您好!请问您办理什么业务?"],
+        ["请出示您的证件。", "(证件不符时)对不起,因为……,请您更换证件。", "请您核实后签字。"],
+        ["请收好您的票据和证件。请您慢走!"],
+    ),
+    "cards": (
+        ["您好!请问您要买卡吗?"],
+        ["收您XXX元,找您XXX元。"],
+        ["请收好您的卡和票据。请您慢走!"],
+    ),
+    "consult": (
+        ["您好!请问您有什么问题?"],
+        ["(耐心解释;客户不接受时尊重其选择)"],
+        ["请问还有其他问题吗?请您慢走!"],
+    ),
+    "query": (
+        ["您好!请问您要查询话费吗?"],
+        ["请出示您的缴费发票(详单需证件)。", "马上为您打印,请稍等。"],
+        ["请收好您的账单。请您慢走!"],
+    ),
+    "complaint": (
+        ["您好!首先我代表公司向您表示歉意。"],
+        ["您反映的问题是……,我记录得准确吗?", "我们将在两小时内与您联系。"],
+        ["感谢您对我们工作的监督。"],
+    ),
+    "broadband": (
+        ["您好!请问您办理宽带业务吗?"],
+        ["请出示您的证件。", "请问您的安装地址是哪里?", "请您核实后签字。"],
+        ["请收好您的票据和证件。请您慢走!"],
+    ),
+}
+# Hall-wide phrases: the wrong counter, an interruption and its end, a system fault.
+HALL_PHRASES = {
+    PhraseStep.TRANSFER: ["您办理的业务请到X号窗口,我已为您转接,您无需重新排队。"],
+    PhraseStep.INTERRUPT: ["对不起,请您稍等片刻,给您带来不便敬请谅解。"],
+    PhraseStep.RESUME: ["让您久等了。"],
+    PhraseStep.FAULT: ["非常抱歉,系统暂时故障,我们已通知相关部门尽快处理。"],
+}
+
 STAFF = [("manager", Role.MANAGER), ("greeter", Role.GREETER)] + [
     (f"clerk{n}", Role.CLERK) for n in range(1, 9)
 ]
@@ -63,6 +124,26 @@ def demo_layout(*, hall: Hall) -> None:
             hall=hall, number=number, defaults=dict(name=name, kind=kind, vip_mode=vip_mode)
         )
         counter.business_types.set([types[code] for code in served])
+    demo_phrases(hall=hall, types=types)
+
+
+def demo_phrases(*, hall: Hall, types: dict[str, BusinessType]) -> None:
+    """Seed the standard phrases, each step only where the hall has none yet for it: running the
+    seed again never duplicates them nor undoes a manager's edits in the admin."""
+    steps = (PhraseStep.GREET, PhraseStep.CONFIRM, PhraseStep.CLOSE)
+    groups = [
+        (types[code], step, texts)
+        for code, by_step in PHRASES.items()
+        for step, texts in zip(steps, by_step, strict=True)
+    ]
+    groups += [(None, step, texts) for step, texts in HALL_PHRASES.items()]
+    existing = set(StandardPhrase.objects.filter(hall=hall).values_list("business_type", "step"))
+    StandardPhrase.objects.bulk_create(
+        StandardPhrase(hall=hall, business_type=bt, step=step, text=text, sort_order=order)
+        for bt, step, texts in groups
+        if (bt.pk if bt else None, step) not in existing
+        for order, text in enumerate(texts)
+    )
 
 
 @transaction.atomic

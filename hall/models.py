@@ -101,11 +101,18 @@ class Hall(models.Model):
         return local >= self.opens_at or local < self.closes_at  # hours past midnight
 
 
+LANE_LABELS = [
+    (Lane.VIP.value, _("VIP")),
+    (Lane.PRIORITY.value, _("priority")),
+    (Lane.NORMAL.value, _("normal")),
+]
+
+
 class LaneSetting(models.Model):
     """A hall's weight for one lane. ``strict`` puts the lane strictly ahead of weighted ones."""
 
     hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="lane_settings")
-    lane = models.CharField(_("lane"), max_length=10, choices=[(lane, lane) for lane in Lane])
+    lane = models.CharField(_("lane"), max_length=10, choices=LANE_LABELS)
     weight = models.PositiveSmallIntegerField(
         _("weight"), default=1, validators=[MinValueValidator(1)]
     )
@@ -120,7 +127,7 @@ class LaneSetting(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.lane}: {'strict' if self.strict else self.weight}"
+        return f"{self.get_lane_display()}: {_('strict') if self.strict else self.weight}"
 
 
 class BusinessType(models.Model):
@@ -195,8 +202,8 @@ class Device(models.Model):
     name = models.CharField(_("name"), max_length=100, blank=True)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(default=django_timezone.now, editable=False)
-    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=django_timezone.now, editable=False)
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("device")
@@ -207,20 +214,20 @@ class Device(models.Model):
 
 
 class EventKind(models.TextChoices):
-    TICKET_ISSUED = "ticket.issued"
-    TICKET_CALLED = "ticket.called"
-    TICKET_RECALLED = "ticket.recalled"
-    TICKET_STARTED = "ticket.started"
-    TICKET_DONE = "ticket.done"
-    TICKET_NO_SHOW = "ticket.no_show"
-    TICKET_TRANSFERRED = "ticket.transferred"
-    TICKET_CANCELLED = "ticket.cancelled"
-    TICKET_EXPIRED = "ticket.expired"
-    COUNTER_OPENED = "counter.opened"
-    COUNTER_CLOSED = "counter.closed"
-    COUNTER_PAUSED = "counter.paused"
-    COUNTER_RESUMED = "counter.resumed"
-    DAY_CLOSED = "day.closed"
+    TICKET_ISSUED = "ticket.issued", _("ticket issued")
+    TICKET_CALLED = "ticket.called", _("ticket called")
+    TICKET_RECALLED = "ticket.recalled", _("ticket recalled")
+    TICKET_STARTED = "ticket.started", _("service started")
+    TICKET_DONE = "ticket.done", _("ticket done")
+    TICKET_NO_SHOW = "ticket.no_show", _("no-show")
+    TICKET_TRANSFERRED = "ticket.transferred", _("ticket transferred")
+    TICKET_CANCELLED = "ticket.cancelled", _("ticket cancelled")
+    TICKET_EXPIRED = "ticket.expired", _("ticket expired")
+    COUNTER_OPENED = "counter.opened", _("counter opened")
+    COUNTER_CLOSED = "counter.closed", _("counter closed")
+    COUNTER_PAUSED = "counter.paused", _("counter paused")
+    COUNTER_RESUMED = "counter.resumed", _("counter resumed")
+    DAY_CLOSED = "day.closed", _("day closed")
 
 
 class AuditEvent(models.Model):
@@ -231,8 +238,8 @@ class AuditEvent(models.Model):
     """
 
     hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=40, choices=EventKind.choices)
-    created_at = models.DateTimeField(default=django_timezone.now, db_index=True)
+    kind = models.CharField(_("kind"), max_length=40, choices=EventKind.choices)
+    created_at = models.DateTimeField(_("at"), default=django_timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -298,3 +305,55 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class PhraseStep(models.TextChoices):
+    """When a clerk says a standard phrase (服务标准用语)."""
+
+    GREET = "greet", _("greet (when called)")
+    CONFIRM = "confirm", _("confirm (while serving)")
+    CLOSE = "close", _("close (after finishing)")
+    TRANSFER = "transfer", _("transfer (wrong counter)")
+    INTERRUPT = "interrupt", _("interrupt (pausing)")
+    RESUME = "resume", _("resume (after a pause)")
+    FAULT = "fault", _("system fault")
+
+
+class StandardPhrase(models.Model):
+    """A prescribed phrase for one step of service, shown on the clerk console.
+
+    Per business type, or hall-wide when ``business_type`` is empty (transfer, interruption,
+    system fault, and the fallback for a business type that has none of its own for a step).
+    Phrases are data in the hall's language; they are not translated. ``X`` or ``XXX`` stands
+    for what the clerk fills in (an amount, a counter number); the console fills in the counter
+    numbers of a transfer.
+    """
+
+    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="phrases")
+    business_type = models.ForeignKey(
+        BusinessType,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="phrases",
+        help_text=_("Empty: a hall-wide phrase."),
+    )
+    step = models.CharField(_("step"), max_length=10, choices=PhraseStep.choices)
+    text = models.CharField(_("phrase"), max_length=200)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("standard phrase")
+        verbose_name_plural = _("standard phrases")
+        ordering = ["hall", "business_type", "step", "sort_order", "id"]
+        indexes = [models.Index(fields=["hall", "step"], name="phrase_hall_step")]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()}: {self.text}"
+
+    def save(self, *args, **kwargs):
+        # The admin edits a business type's phrases inline, where the hall is not a field: a
+        # phrase of a business type belongs to that type's hall, always.
+        if self.business_type_id is not None:
+            self.hall_id = self.business_type.hall_id
+        super().save(*args, **kwargs)

@@ -1,0 +1,192 @@
+"""The clerk console in a real browser: clerk3 signs in through the login page and picks
+counter 3; a ticket issued at the kiosk appears within a second or two; call, start and finish
+by keyboard alone; transfer through the dialog (only valid targets); pause through the dialog,
+the counter display shows the apology, then resume.
+
+The tests run in order on one demo server (a module's own) and continue each other's state.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.e2e
+
+LAPTOP = {"width": 1366, "height": 768}
+
+
+def sign_in(page, base, username="clerk3"):
+    """The login page by keyboard alone: the username field has the focus."""
+    page.set_viewport_size(LAPTOP)
+    page.goto(f"{base}/console/demo/")
+    expect(page).to_have_url(f"{base}/accounts/login/?next=/console/demo/")
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type("demo")
+    page.keyboard.press("Enter")
+
+
+def panel(page):
+    return page.locator("[data-panel]")
+
+
+def live(page):
+    expect(page.locator("body")).to_have_attribute("data-live", "live", timeout=10000)
+
+
+def no_scrolling(page):
+    sizes = page.evaluate(
+        "[document.documentElement.scrollHeight, innerHeight,"
+        " document.documentElement.scrollWidth, innerWidth]"
+    )
+    assert sizes[0] <= sizes[1] and sizes[2] <= sizes[3], sizes
+
+
+def test_sign_in_pick_counter_and_serve_by_keyboard_alone(hall, demo_server, page):
+    base = demo_server["base"]
+    sign_in(page, base)
+    expect(page).to_have_url(f"{base}/console/demo/")
+    row = page.locator("tr[data-counter='3']")
+    expect(row).to_contain_text("业务受理")
+    screenshot(page, "console-login")
+    row.locator("[data-open-counter]").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{base}/console/counters/{hall.counter_ids[3]}/")
+    live(page)
+    expect(panel(page)).to_have_attribute("data-counter-state", "open")
+
+    # A ticket issued at the kiosk shows up without touching the page.
+    (number,) = hall.issue("service", priority_reason="elderly", phone="13812345678")
+    expect(page.locator(f"[data-waiting='{number}']")).to_be_visible(timeout=2000)
+    hall.issue("service", 2)
+    hall.issue("cards", 2)
+    hall.issue("consult", lane="vip", vip_account="88001234")
+    hall.issue("consult", 4)
+
+    page.keyboard.press("n")  # call next
+    expect(panel(page)).to_have_attribute("data-current", number)
+    expect(panel(page)).to_have_attribute("data-current-status", "called")
+    expect(page.locator("[data-phone]")).to_have_text("*******5678")
+    expect(page.locator("[data-help-reminder]")).to_be_visible()
+    expect(page.locator(".phrases[data-step='greet']")).to_contain_text("请问您办理什么业务")
+    expect(page.locator("[data-greeted]")).not_to_have_attribute("data-greeted", "")
+
+    page.keyboard.press("s")  # start: the customer has arrived
+    expect(panel(page)).to_have_attribute("data-current-status", "serving")
+    expect(page.locator(".phrases[data-step='confirm']")).to_contain_text("请出示您的证件")
+    expect(page.locator("[data-action='finish']")).to_be_enabled()
+    expect(page.locator("[data-action='call-next']")).to_be_disabled()
+    page.wait_for_timeout(1200)  # let the elapsed time tick once
+    no_scrolling(page)
+    screenshot(page, "console")
+
+    page.keyboard.press("f")  # finish
+    expect(panel(page)).to_have_attribute("data-current", "")
+    expect(page.locator(".phrases[data-step='close']")).to_contain_text("请您慢走")
+    expect(page.locator("[data-served]")).to_contain_text("1")
+    assert hall.counter_state(3)["current"] is None
+
+
+def test_transfer_lists_only_valid_targets_and_the_ticket_waits_for_the_new_type(
+    hall, demo_server, page
+):
+    base = demo_server["base"]
+    hall.clear(5)  # counter 5 (service, query, complaint, consult) open; 4 stays closed
+    sign_in(page, base)
+    # clerk3 is still signed in at counter 3: straight to its console.
+    expect(page).to_have_url(f"{base}/console/counters/{hall.counter_ids[3]}/")
+    live(page)
+    page.keyboard.press("n")
+    expect(panel(page)).not_to_have_attribute("data-current", "")
+    number = panel(page).get_attribute("data-current")
+
+    page.keyboard.press("t")
+    dialog = page.locator("#transfer-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("input[name='target']").first).to_be_focused()
+    types = set(dialog.locator("[data-transfer-type]").evaluate_all("n => n.map(i => i.value)"))
+    counters = dialog.locator("[data-transfer-counter]").evaluate_all(
+        "n => n.map(i => i.dataset.transferCounter)"
+    )
+    own = hall.counter_state(3)["current"]["business_type"]
+    assert f"business_type:{own}" not in types
+    assert "business_type:query" in types
+    expected_counters = {
+        str(n)
+        for n in (1, 2, 4, 5, 6, 7, 8)
+        if hall.counter_state(n)["state"] != "closed"
+        and own
+        in hall.request("GET", "/api/v1/halls/demo/counters/", auth=hall.kiosk)[n - 1][
+            "business_types"
+        ]
+    }
+    assert set(counters) == expected_counters and "5" in counters and "4" not in counters
+
+    waiting_before = query_waiting(hall)
+    dialog.locator("input[value='business_type:query']").check()
+    expect(dialog.locator("[data-transfer-phrase]")).to_contain_text("5号窗口")
+    screenshot(page, "console-transfer")
+    dialog.locator("button[type='submit']").click()
+    expect(dialog).to_be_hidden()
+    expect(panel(page)).to_have_attribute("data-current", "")
+    expect(page.locator(f"[data-waiting='{number}']")).to_have_count(0)  # 3 does not do query
+    assert query_waiting(hall) == waiting_before + 1
+
+
+def query_waiting(hall) -> int:
+    snapshot = hall.request("GET", "/api/v1/halls/demo/snapshot/", auth=hall.kiosk)
+    return next(bt["waiting"] for bt in snapshot["business_types"] if bt["code"] == "query")
+
+
+def test_pause_shows_the_apology_on_the_counter_display_and_resume(
+    hall, demo_server, page, browser
+):
+    base = demo_server["base"]
+    sign_in(page, base)
+    live(page)
+    display = browser.new_context(viewport={"width": 1280, "height": 400}).new_page()
+    display.goto(hall.counter_url(3))
+    expect(display.locator("body")).to_have_attribute("data-live", "live", timeout=10000)
+
+    page.keyboard.press("p")
+    dialog = page.locator("#pause-dialog")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("ArrowRight")  # the second reason: fetching materials
+    expect(dialog.locator("input[value='fetching_materials']")).to_be_checked()
+    expect(dialog.locator("[data-apology-preview-zh]")).to_contain_text("工作人员正在取资料")
+    page.keyboard.press("t")  # a key in a dialog is not a shortcut
+    expect(page.locator("#transfer-dialog")).to_be_hidden()
+    dialog.locator("#pause-note").fill("取宽带资料")
+    screenshot(page, "console-pause")
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(panel(page)).to_have_attribute("data-counter-state", "paused")
+    expect(page.locator("[data-action='resume']")).to_be_visible()
+    expect(page.locator("[data-action='call-next']")).to_be_disabled()
+
+    expect(display.locator(".state-paused")).to_contain_text("工作人员正在取资料", timeout=2000)
+
+    page.keyboard.press("p")  # resume
+    expect(panel(page)).to_have_attribute("data-counter-state", "open")
+    expect(display.locator("[data-counter-body]")).not_to_have_attribute(
+        "data-state", "paused", timeout=2000
+    )
+    display.context.close()
+
+
+def test_refusal_shows_the_servers_message(hall, demo_server, page):
+    """A raced action: counter 3 calls from elsewhere (its clerk's API token) while the console
+    has not heard of it yet; the console's call is refused with the server's message."""
+    base = demo_server["base"]
+    sign_in(page, base)
+    live(page)
+    expect(page.locator("[data-action='call-next']")).to_be_enabled()
+    page.route("**/panel/", lambda route: route.abort())  # keep the console's view stale
+    hall.issue("cards")
+    called = hall.act(3, "call-next")["called"]["number"]
+    page.keyboard.press("n")
+    expect(page.locator(".toast.error")).to_contain_text("窗口已有")
+    page.unroute("**/panel/")
+    page.keyboard.press("n")  # refused again; the refresh after it now shows the truth
+    expect(panel(page)).to_have_attribute("data-current", called)
