@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
+from django.utils.translation import gettext as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from counters import api as counters_api
@@ -37,6 +38,11 @@ api_v1 = [
         queueing_api.TicketCancelApi.as_view(),
         name="ticket-cancel",
     ),
+    path(
+        "tickets/<int:ticket_id>/transfer/",
+        queueing_api.TicketTransferApi.as_view(),
+        name="ticket-transfer",
+    ),
     # Tokens are secrets.token_urlsafe, i.e. slugs; anything else (a NUL byte crashes
     # PostgreSQL) is not looked up at all and gets the JSON 404 below.
     path("t/<slug:token>/", queueing_api.PublicTicketApi.as_view(), name="public-ticket"),
@@ -55,7 +61,7 @@ def healthz(request):
 
 def api_not_found(request, *args, **kwargs):
     return JsonResponse(
-        {"error": {"code": "not_found", "message": "No such API endpoint.", "fields": {}}},
+        {"error": {"code": "not_found", "message": _("No such API endpoint."), "fields": {}}},
         status=404,
     )
 

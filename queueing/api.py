@@ -1,6 +1,7 @@
-"""Thin API views for tickets: issue, read (staff), the customer's own view, cancel."""
+"""Thin API views for tickets: issue, read (staff), the customer's own view, cancel, transfer."""
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -13,7 +14,7 @@ from hall.idempotency import idempotent
 from hall.selectors import staff_role
 from queueing.models import Lane, PriorityReason, Ticket
 from queueing.selectors import ticket_position
-from queueing.services import ticket_cancel, ticket_issue
+from queueing.services import ticket_cancel, ticket_issue, ticket_transfer
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -51,7 +52,8 @@ class TicketOutput(serializers.Serializer):
 
 
 def status_url(request, ticket: Ticket) -> str:
-    return request.build_absolute_uri(reverse("public-ticket", args=[ticket.public_token]))
+    """The customer's status page (the QR code on the ticket); its JSON is /api/v1/t/<token>/."""
+    return request.build_absolute_uri(reverse("ticket-status", args=[ticket.public_token]))
 
 
 class TicketIssueApi(APIView):
@@ -122,9 +124,9 @@ def staff_ticket(request, ticket_id: int) -> Ticket:
         .first()
     )
     if ticket is None:
-        raise NotFound("No such ticket.")
+        raise NotFound(_("No such ticket."))
     if staff_role(user=request.user, hall=ticket.hall) is None:
-        raise Forbidden("You are not on this ticket's hall staff.")
+        raise Forbidden(_("You are not on this ticket's hall staff."))
     return ticket
 
 
@@ -154,6 +156,38 @@ class TicketCancelApi(APIView):
         data.is_valid(raise_exception=True)
         ticket = ticket_cancel(
             ticket=staff_ticket(request, ticket_id),
+            actor=request.user,
+            reason=data.validated_data.get("reason", ""),
+        )
+        return Response(TicketOutput(ticket).data)
+
+
+class TicketTransferApi(APIView):
+    permission_classes = [IsStaff]
+
+    class TicketTransferInput(serializers.Serializer):
+        business_type = serializers.SlugField(max_length=32)
+        reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    @extend_schema(
+        request=TicketTransferInput,
+        responses=TicketOutput,
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Move a waiting ticket to another business type, keeping its place (staff)",
+        description=(
+            "The ticket keeps its number and its original issue time; a greeted or attended "
+            "window slot goes back to the pool and a pin to a counter is cleared. Refused "
+            "(400 transfer_refused) for an unknown or inactive type, the ticket's own type, or "
+            "a type no counter of the hall can serve; 409 invalid_transition unless waiting."
+        ),
+    )
+    @idempotent
+    def post(self, request, ticket_id: int):
+        data = self.TicketTransferInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = ticket_transfer(
+            ticket=staff_ticket(request, ticket_id),
+            business_type_code=data.validated_data["business_type"],
             actor=request.user,
             reason=data.validated_data.get("reason", ""),
         )
@@ -194,7 +228,7 @@ class PublicTicketApi(APIView):
             .first()
         )
         if ticket is None:
-            raise NotFound("No such ticket.")
+            raise NotFound(_("No such ticket."))
         ticket.people_ahead, ticket.estimated_wait_s = ticket_position(ticket=ticket)
         if ticket.status not in ("called", "serving"):
             ticket.counter = None

@@ -2,6 +2,7 @@
 
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from counters.models import Counter, CounterState
 from hall.models import BusinessType
@@ -121,3 +122,52 @@ def business_type_queues(*, hall) -> list[BusinessType]:
             business_type=bt, ahead=bt.waiting, servers=bt.staffed or bt.total
         )
     return types
+
+
+def greeter_queues(*, hall, now=None) -> list[BusinessType]:
+    """``business_type_queues``, each type with its ``waiting_tickets`` in issue order (each
+    with ``waited_s``, ``waited_min`` and its ``window_counter``) and ``transfer_to``: the codes
+    of the other types its waiting tickets may move to, for VIP tickets ("vip") and the rest
+    ("other"; a type that only VIP-only counters serve takes VIP tickets only).
+
+    Four queries whatever the number of types, counters or people waiting."""
+    now = now or timezone.now()
+    types = business_type_queues(hall=hall)
+    serving = Counter.objects.filter(hall=hall).values_list("business_types", "vip_mode")
+    served_vip, served_any = set(), set()
+    for business_type_id, vip_mode in serving:
+        served_vip.add(business_type_id)
+        if vip_mode != router.VipMode.VIP_ONLY:
+            served_any.add(business_type_id)
+    tickets: dict[int, list[Ticket]] = {bt.pk: [] for bt in types}
+    waiting = (
+        Ticket.objects.filter(hall=hall, status=Status.WAITING, business_type__in=list(tickets))
+        .select_related("window_counter")
+        .order_by("issued_at", "id")
+    )
+    for ticket in waiting:
+        ticket.waited_s = max(0, round((now - ticket.issued_at).total_seconds()))
+        ticket.waited_min = ticket.waited_s // 60
+        tickets[ticket.business_type_id].append(ticket)
+    for bt in types:
+        bt.waiting_tickets = tickets[bt.pk]
+        others = [t for t in types if t.pk != bt.pk]
+        bt.transfer_to = {
+            Lane.VIP: [t.code for t in others if t.pk in served_vip],
+            "other": [t.code for t in others if t.pk in served_any],
+        }
+    return types
+
+
+def ticket_for_customer(*, token: str) -> Ticket | None:
+    """The ticket behind a customer's QR code (its public token), with what its pages show:
+    ``people_ahead`` and ``estimated_wait_s`` (0 once called) and ``window_counter`` while it is
+    greeted. None for an unknown token."""
+    ticket = (
+        Ticket.objects.select_related("business_type", "counter", "window_counter", "hall")
+        .filter(public_token=token)
+        .first()
+    )
+    if ticket is not None:
+        ticket.people_ahead, ticket.estimated_wait_s = ticket_position(ticket=ticket)
+    return ticket

@@ -5,10 +5,11 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from counters.models import VipMode
 from display.publisher import hall_reset_publish
 from hall.errors import (
     BusinessTypeUnavailable,
@@ -16,7 +17,9 @@ from hall.errors import (
     HallClosed,
     InvalidInput,
     InvalidTransition,
+    TransferRefused,
 )
+from hall.i18n import localized_name
 from hall.models import AuditEvent, BusinessType, Device, EventKind, Hall, Role
 from hall.selectors import staff_role
 from hall.services import event_record, event_seq_take, hall_lock
@@ -111,7 +114,7 @@ def ticket_issue(
     servers = servers_for(business_type=business_type)
     if servers == 0:
         raise BusinessTypeUnavailable(
-            _("No counter in this hall serves %(name)s.") % {"name": business_type.name_zh},
+            _("No counter in this hall serves %(name)s.") % {"name": localized_name(business_type)},
             fields={"business_type": "no counter serves it"},
         )
     if override_hours and role != Role.MANAGER:
@@ -225,6 +228,80 @@ def ticket_cancel(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
                 "number": ticket.number,
                 "reason": reason,
                 "window_counter_id": window_counter_id,
+            },
+        )
+    return ticket
+
+
+def ticket_transfer(*, ticket: Ticket, business_type_code: str, actor, reason: str = "") -> Ticket:
+    """Move a waiting ticket to another business type (the greeter sent the customer to the
+    wrong queue, or the customer changed their mind).
+
+    The customer keeps their place: the issue time stays, and so does the number, as with a
+    counter's transfer (the number is what the customer holds on paper). A greeted or attended
+    window slot goes back to the pool with the ticket's issue time (DESIGN invariant 3), and a
+    pin to a counter is cleared: the new business type decides who may call it.
+
+    Lock precondition: the hall row (the ticket may sit in a counter's window, which the counter
+    actions rewrite under that lock), then a compare-and-set on ``status=waiting``.
+    """
+    role = staff_role(user=actor, hall=ticket.hall)
+    if role not in ISSUING_ROLES:
+        raise Forbidden(_("Only this hall's staff may transfer tickets."))
+    business_type = BusinessType.objects.filter(
+        hall_id=ticket.hall_id, code=business_type_code, active=True
+    ).first()
+    if business_type is None:
+        raise TransferRefused(
+            _("Unknown or inactive business type: %(code)s") % {"code": business_type_code},
+            fields={"business_type": "unavailable"},
+        )
+    with transaction.atomic():
+        hall_lock(hall_id=ticket.hall_id)
+        previous = Ticket.objects.select_related("business_type").filter(pk=ticket.pk).first()
+        if previous is None or previous.status != Status.WAITING:
+            raise InvalidTransition(_("Only a waiting ticket can be transferred here."))
+        if business_type.pk == previous.business_type_id:
+            raise TransferRefused(
+                _("The ticket is already for %(name)s.") % {"name": localized_name(business_type)},
+                fields={"business_type": "same business type"},
+            )
+        servers = business_type.counters.all()
+        if previous.lane != Lane.VIP:  # a VIP-only counter would never call it
+            servers = servers.exclude(vip_mode=VipMode.VIP_ONLY)
+        if not servers.exists():
+            raise TransferRefused(
+                _("No counter handles %(name)s.") % {"name": localized_name(business_type)},
+                fields={"business_type": "no counter serves it"},
+            )
+        updated = Ticket.objects.filter(pk=ticket.pk, status=Status.WAITING).update(
+            business_type=business_type,
+            window_counter=None,
+            window_slot=None,
+            pinned_counter=None,
+            transfer_count=F("transfer_count") + 1,
+        )
+        if updated != 1:  # impossible under the hall lock; refuse rather than guess
+            raise InvalidTransition(_("Only a waiting ticket can be transferred here."))
+        ticket.refresh_from_db()
+        event_record(
+            hall=ticket.hall,
+            kind=EventKind.TICKET_TRANSFERRED,
+            actor=actor,
+            ticket=ticket,
+            data={
+                "number": ticket.number,
+                "previous": {
+                    "business_type": previous.business_type.code,
+                    "status": Status.WAITING,
+                    "window_slot": previous.window_slot,
+                    "pinned_counter_id": previous.pinned_counter_id,
+                },
+                "business_type": business_type.code,
+                "to_counter": None,
+                "reason": reason,
+                # The counter whose window the ticket left: its display changes (touched).
+                "window_counter_id": previous.window_counter_id,
             },
         )
     return ticket

@@ -223,7 +223,7 @@ def test_kiosk_issues_a_ticket_with_the_contract_fields(api, hall, kiosk):
     assert AuditEvent.objects.filter(kind=EventKind.TICKET_ISSUED, ticket_id=ticket.pk).count() == 1
 
 
-def test_status_url_of_an_issued_ticket_resolves_to_the_public_endpoint(api, hall, kiosk):
+def test_status_url_of_an_issued_ticket_is_the_customers_status_page(api, hall, kiosk):
     body = (
         api.as_device(kiosk)
         .post("/api/v1/halls/h1/tickets/", {"business_type": "topup"}, format="json")
@@ -232,10 +232,13 @@ def test_status_url_of_an_issued_ticket_resolves_to_the_public_endpoint(api, hal
     path = urlparse(body["status_url"]).path
     ticket = Ticket.objects.get(pk=body["id"])
 
-    assert path == f"/api/v1/t/{ticket.public_token}/"
-    assert resolve(path).url_name == "public-ticket"
+    assert path == f"/t/{ticket.public_token}/"
+    assert resolve(path).url_name == "ticket-status"
     api.credentials()  # the customer's phone has no credentials at all
-    public = api.get(path)
+    page = api.get(path)
+    assert page.status_code == 200
+    assert body["number"] in page.content.decode()
+    public = api.get(f"/api/v1/t/{ticket.public_token}/")  # the same ticket as JSON
     assert public.status_code == 200
     assert public.json()["number"] == body["number"]
 

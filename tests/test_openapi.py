@@ -15,6 +15,7 @@ CONTRACT_PATHS = {
     "/api/v1/halls/{hall}/counters/": "get",
     "/api/v1/halls/{hall}/tickets/": "post",
     "/api/v1/tickets/{ticket_id}/": "get",
+    "/api/v1/tickets/{ticket_id}/transfer/": "post",
     "/api/v1/t/{token}/": "get",
     **{f"/api/v1/counters/{{counter_id}}/{action}/": "post" for action in COUNTER_ACTIONS},
 }

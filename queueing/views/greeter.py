@@ -1,3 +1,133 @@
-"""placeholder: filled in by the greeter page."""
+"""The greeter tablet: issue a ticket for a customer (lane and reason), see the queue by business
+type, cancel or transfer a waiting ticket.
 
-urlpatterns: list = []
+The page is server-rendered; its writes go through the JSON API (issue, cancel, transfer, each
+with an Idempotency-Key per intent) and the queue is a fragment (``greeter_queue``) that the
+page's script re-reads when the hall's live stream moves or after the greeter's own action.
+Greeters and managers of the hall only; anyone else signed in gets a 403 page that says why.
+"""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from hall.models import Hall, Role
+from hall.selectors import staff_role
+from queueing.models import PRIORITY_LANE_REASONS, Lane, Status, Ticket
+from queueing.selectors import greeter_queues
+
+GREETER_ROLES = (Role.GREETER, Role.MANAGER)
+ID = 999999999  # stands for a ticket's id in the URL templates the script fills in
+
+# What the page's script writes on screen ({name} placeholders filled in by the script).
+STRINGS = {
+    "choose_type": _("Choose a business type first."),
+    "choose_reason": _("Choose the reason for priority."),
+    "choose_destination": _("Choose where the ticket should go."),
+    "cancelled": _("Ticket {number} cancelled."),
+    "transferred": _("Ticket {number} moved to {name}; it keeps its place."),
+    "wait_minutes": _("about {m} min"),
+    "no_wait": _("No wait"),
+    "no_estimate": _("No counter open"),
+}
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message):
+        super().__init__(str(message))
+        self.status, self.message = status, message
+
+
+def _admit(request, code: str) -> Hall:
+    hall = Hall.objects.filter(code=code).first()
+    if hall is None:
+        raise Refused(404, _("No hall with this code."))
+    if staff_role(user=request.user, hall=hall) not in GREETER_ROLES:
+        raise Refused(403, _("The greeter tablet is for this hall's greeters and managers."))
+    return hall
+
+
+def _refused(request, refusal: Refused):
+    return render(
+        request,
+        "queueing/greeter_refused.html",
+        {"message": refusal.message, "status": refusal.status},
+        status=refusal.status,
+    )
+
+
+def _queue_context(hall: Hall) -> dict:
+    return {"hall": hall, "business_types": greeter_queues(hall=hall)}
+
+
+@login_required
+def greeter(request, hall: str):
+    """/greeter/<hall>/: the tablet."""
+    try:
+        hall = _admit(request, hall)
+    except Refused as refusal:
+        return _refused(request, refusal)
+    config = {
+        "issue": reverse("ticket-issue", args=[hall.code]),
+        "queue": reverse("greeter-queue", args=[hall.code]),
+        "cancel": reverse("ticket-cancel", args=[ID]),
+        "transfer": reverse("ticket-transfer", args=[ID]),
+        "print": reverse("greeter-print", args=[hall.code, ID]),
+        # For display/static/display/live.js: the hall stream, with the session (no token).
+        "live": {
+            "stream": "hall",
+            "ws": f"/ws/halls/{hall.code}/display/",
+            "snapshot": reverse("snapshot", args=[hall.code]),
+            "token": "",
+            "hall": hall.code,
+            "counter": None,
+            "heartbeat_s": settings.DISPLAY_HEARTBEAT_SECONDS,
+            "labels": {},
+        },
+        "id": ID,
+        "strings": {key: str(text) for key, text in STRINGS.items()},
+    }
+    context = {
+        **_queue_context(hall),
+        "config": config,
+        "lanes": [(Lane.NORMAL, _("Normal")), (Lane.VIP, _("VIP")), (Lane.PRIORITY, _("Priority"))],
+        "reasons": [(r.value, r.label) for r in PRIORITY_LANE_REASONS],
+    }
+    return render(request, "queueing/greeter.html", context)
+
+
+@login_required
+def greeter_queue(request, hall: str):
+    """/greeter/<hall>/queue/: the queue fragment (and the waiting counts on the type buttons)."""
+    try:
+        hall = _admit(request, hall)
+    except Refused as refusal:
+        return _refused(request, refusal)
+    return render(request, "queueing/greeter_queue.html", _queue_context(hall))
+
+
+@login_required
+def greeter_print(request, hall: str, ticket_id: int):
+    """/greeter/<hall>/tickets/<id>/print/: the 80 mm ticket of one of the hall's tickets."""
+    try:
+        hall = _admit(request, hall)
+    except Refused as refusal:
+        return _refused(request, refusal)
+    token = (
+        Ticket.objects.filter(pk=ticket_id, hall=hall)
+        .exclude(status__in=(Status.CANCELLED, Status.EXPIRED))
+        .values_list("public_token", flat=True)
+        .first()
+    )
+    if token is None:
+        return _refused(request, Refused(404, _("No such ticket in this hall.")))
+    return redirect("ticket-print", token)
+
+
+urlpatterns = [
+    path("greeter/<slug:hall>/", greeter, name="greeter"),
+    path("greeter/<slug:hall>/queue/", greeter_queue, name="greeter-queue"),
+    path("greeter/<slug:hall>/tickets/<int:ticket_id>/print/", greeter_print, name="greeter-print"),
+]

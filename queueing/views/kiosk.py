@@ -1,3 +1,171 @@
-"""placeholder: filled in by the kiosk page."""
+"""The ticket kiosk: /kiosk/<hall>/, a touch screen at the hall's entrance.
 
-urlpatterns: list = []
+Who may open it: a kiosk device of the hall (``?token=<kiosk device token>``; the page's script
+then issues with ``Authorization: Device <token>``), or a signed-in greeter or manager of the
+hall (the page then issues with the session). Anyone else gets a page that says why.
+
+The page is one shell with three steps (welcome → confirm → ticket) driven by kiosk.js. What it
+reads is rendered here: the board of business types (``kiosk-board``, refreshed every
+``BOARD_REFRESH_SECONDS``) and the confirmation for one business type (``kiosk-confirm``, which
+repeats the choice back (复述) and carries a fresh Idempotency-Key: one per confirmation screen,
+reused if the customer retries). Issuing goes through the public API; the ticket shown and
+printed is the print view of queueing/views/status.py.
+
+Inactivity brings the kiosk back to the welcome: ``IDLE_SECONDS`` on the choice and confirm
+steps, ``PRINTED_IDLE_SECONDS`` after printing. ``?idle=<seconds>`` (3..600) overrides both for
+one page load; the browser tests use it so as not to wait a minute. It changes nothing but how
+soon this screen resets itself.
+"""
+
+import math
+import uuid
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from hall.auth import device_for_token
+from hall.models import DeviceKind, Hall, Role
+from hall.selectors import staff_role
+from queueing.models import SELF_DECLARABLE_REASONS, PriorityReason
+from queueing.selectors import business_type_queues
+
+IDLE_SECONDS = 60
+PRINTED_IDLE_SECONDS = 20
+BOARD_REFRESH_SECONDS = 12
+IDLE_OVERRIDE_RANGE = (3, 600)
+KIOSK_STAFF_ROLES = (Role.GREETER, Role.MANAGER)
+
+# What the kiosk says for the reasons a customer may declare themselves (queueing.models
+# SELF_DECLARABLE_REASONS); other reasons (pregnant, military) go through a greeter.
+SELF_DECLARED_LABELS = {
+    PriorityReason.ELDERLY: _("Elderly customer"),
+    PriorityReason.DISABLED: _("Customer with a disability"),
+}
+
+# Everything kiosk.js may have to say; it has no text of its own.
+SCRIPT_STRINGS = {
+    "phone_invalid": _("Please enter a phone number of 5 to 20 digits, or leave it empty."),
+    "vip_required": _("Please enter your member number, or ask our greeter for help."),
+    "failed": _("Sorry, we could not print your ticket."),
+    "closed": _("Sorry, the hall is not issuing tickets right now."),
+    "unavailable": _("Sorry, this business is not available right now."),
+    "network": _("Sorry, the kiosk has lost its connection."),
+    "ask_greeter": _("Please try again, or ask our greeter for help."),
+}
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message):
+        super().__init__(str(message))
+        self.status, self.message = status, message
+
+
+def _admit(request, hall: Hall | None) -> str:
+    """The kiosk device token the page should issue with, or "" for a greeter or manager."""
+    if hall is None:
+        raise Refused(404, _("There is no hall with this code."))
+    token = request.GET.get("token", "")
+    if token:
+        device = device_for_token(token)
+        if device is None:
+            raise Refused(403, _("This device token is unknown or disabled."))
+        if device.hall_id != hall.pk or device.kind != DeviceKind.KIOSK:
+            raise Refused(403, _("This device is not a ticket kiosk of this hall."))
+        return token
+    if not request.user.is_authenticated:
+        raise Refused(403, _("The kiosk needs a kiosk device token (?token=…) or a staff sign-in."))
+    if staff_role(user=request.user, hall=hall) not in KIOSK_STAFF_ROLES:
+        raise Refused(403, _("Only this hall's greeters and managers may use the kiosk."))
+    return ""
+
+
+def _refused(request, refusal: Refused, *, fragment: bool = False):
+    if fragment:
+        return HttpResponse(refusal.message, status=refusal.status)
+    context = {"message": refusal.message, "status": refusal.status}
+    return render(request, "queueing/kiosk_refused.html", context, status=refusal.status)
+
+
+def _idle_seconds(request) -> tuple[int, int]:
+    low, high = IDLE_OVERRIDE_RANGE
+    try:
+        override = int(request.GET.get("idle", ""))
+    except ValueError:
+        return IDLE_SECONDS, PRINTED_IDLE_SECONDS
+    override = min(max(override, low), high)
+    return override, override
+
+
+def _board(hall: Hall) -> list:
+    types = business_type_queues(hall=hall)
+    for bt in types:
+        bt.available = bt.total > 0
+        wait = bt.estimated_wait_s
+        bt.wait_minutes = None if wait is None else math.ceil(wait / 60)
+    return types
+
+
+def _with_token(url: str, token: str) -> str:
+    return f"{url}?token={token}" if token else url
+
+
+def kiosk(request, hall: str):
+    hall_obj = Hall.objects.filter(code=hall).first()
+    try:
+        token = _admit(request, hall_obj)
+    except Refused as refusal:
+        return _refused(request, refusal)
+    idle_s, printed_idle_s = _idle_seconds(request)
+    config = {
+        "issue_url": reverse("ticket-issue", args=[hall_obj.code]),
+        "board_url": _with_token(reverse("kiosk-board", args=[hall_obj.code]), token),
+        "token": token,
+        "idle_s": idle_s,
+        "printed_idle_s": printed_idle_s,
+        "board_refresh_s": BOARD_REFRESH_SECONDS,
+        "strings": {key: str(text) for key, text in SCRIPT_STRINGS.items()},
+    }
+    context = {"hall": hall_obj, "types": _board(hall_obj), "token": token, "config": config}
+    return render(request, "queueing/kiosk.html", context)
+
+
+def kiosk_board(request, hall: str):
+    """The business type buttons with people waiting and estimated wait (a fragment)."""
+    hall_obj = Hall.objects.filter(code=hall).first()
+    try:
+        token = _admit(request, hall_obj)
+    except Refused as refusal:
+        return _refused(request, refusal, fragment=True)
+    context = {"hall": hall_obj, "types": _board(hall_obj), "token": token}
+    return render(request, "queueing/kiosk_board.html", context)
+
+
+def kiosk_confirm(request, hall: str, code: str):
+    """The confirmation of one business type (a fragment): the choice said back (复述), the ID
+    reminder, the people ahead, the priority, VIP and phone options, and its Idempotency-Key."""
+    hall_obj = Hall.objects.filter(code=hall).first()
+    try:
+        token = _admit(request, hall_obj)
+    except Refused as refusal:
+        return _refused(request, refusal, fragment=True)
+    business_type = next((bt for bt in _board(hall_obj) if bt.code == code), None)
+    if business_type is None or not business_type.available:
+        return HttpResponse(_("This business is not available right now."), status=404)
+    reasons = [(reason.value, SELF_DECLARED_LABELS[reason]) for reason in SELF_DECLARABLE_REASONS]
+    context = {
+        "hall": hall_obj,
+        "bt": business_type,
+        "reasons": reasons,
+        "idempotency_key": uuid.uuid4().hex,
+        "token": token,
+    }
+    return render(request, "queueing/kiosk_confirm.html", context)
+
+
+urlpatterns = [
+    path("kiosk/<slug:hall>/", kiosk, name="kiosk"),
+    path("kiosk/<slug:hall>/board/", kiosk_board, name="kiosk-board"),
+    path("kiosk/<slug:hall>/confirm/<slug:code>/", kiosk_confirm, name="kiosk-confirm"),
+]
