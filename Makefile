@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: run test test-services test-e2e test-all lint format install clean
+.PHONY: run test test-services test-e2e test-all lint format install clean messages
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -49,6 +49,19 @@ test-services: install
 ## make test-e2e: browser tests in Debian's Chromium
 test-e2e: install
 	$(PY) -m pytest -m e2e
+
+## make messages: after adding or changing user-facing text. Collects each app's strings (and
+## config's) into its own <app>/locale/zh_Hans/LC_MESSAGES/django.po and compiles the .mo files.
+## Then translate the new entries (empty msgstr; remove any "fuzzy" guess after checking it) and
+## run it again. tests/test_translations.py fails while a string is missing or untranslated.
+I18N_APPS := config hall queueing counters display
+messages: install
+	set -e; for app in $(I18N_APPS); do \
+		mkdir -p $$app/locale; \
+		(cd $$app && ../$(PY) ../manage.py makemessages --locale zh_Hans --no-obsolete \
+			--add-location file --verbosity 0 && \
+		 ../$(PY) ../manage.py compilemessages --locale zh_Hans --verbosity 0); \
+	done
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,5 +1,6 @@
 """Thin API views for counters: the hall's list and each clerk action."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -193,7 +194,7 @@ class CounterTransferApi(_CounterAction):
         def validate(self, attrs):
             if not attrs.get("business_type") and attrs.get("counter") is None:
                 raise serializers.ValidationError(
-                    {"business_type": "Give a business type or a counter."}
+                    {"business_type": _("Give a business type or a counter.")}
                 )
             return attrs
 

@@ -28,7 +28,9 @@ class CounterState(models.TextChoices):
 
 
 class Counter(models.Model):
-    hall = models.ForeignKey("hall.Hall", on_delete=models.CASCADE, related_name="counters")
+    hall = models.ForeignKey(
+        "hall.Hall", on_delete=models.CASCADE, related_name="counters", verbose_name=_("hall")
+    )
     number = models.PositiveSmallIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=50, blank=True)
     kind = models.CharField(
@@ -49,9 +51,10 @@ class Counter(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="counters",
+        verbose_name=_("clerk"),
         help_text=_("The clerk signed in at this counter."),
     )
-    state_changed_at = models.DateTimeField(default=timezone.now)
+    state_changed_at = models.DateTimeField(_("state changed at"), default=timezone.now)
     # The hall seq of the last live event that concerned this counter. Its display stream gets
     # only those events, each with the previous one's seq, so a lost message shows as a gap.
     last_event_seq = models.BigIntegerField(default=0, editable=False)
@@ -79,12 +82,21 @@ class Counter(models.Model):
 class ClerkSession(models.Model):
     """A clerk signed in at a counter, from open to close."""
 
-    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="sessions")
-    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    started_at = models.DateTimeField(default=timezone.now)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    counter = models.ForeignKey(
+        Counter, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("counter")
+    )
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("clerk"),
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("clerk session")
+        verbose_name_plural = _("clerk sessions")
         constraints = [
             models.UniqueConstraint(
                 fields=["counter"], condition=Q(ended_at__isnull=True), name="one_open_session"
@@ -92,7 +104,11 @@ class ClerkSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.clerk} @ {self.counter} from {self.started_at:%Y-%m-%d %H:%M}"
+        return _("%(clerk)s at %(counter)s from %(time)s") % {
+            "clerk": self.clerk,
+            "counter": self.counter,
+            "time": f"{timezone.localtime(self.started_at):%Y-%m-%d %H:%M}",
+        }
 
 
 class PauseReason(models.TextChoices):
@@ -107,22 +123,30 @@ class PauseReason(models.TextChoices):
 class Interruption(models.Model):
     """A pause of service at a counter, with the apology shown to customers while it lasts."""
 
-    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="interruptions")
-    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    counter = models.ForeignKey(
+        Counter, on_delete=models.PROTECT, related_name="interruptions", verbose_name=_("counter")
+    )
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("clerk"),
+    )
     reason = models.CharField(_("reason"), max_length=20, choices=PauseReason.choices)
     note = models.CharField(_("note"), max_length=200, blank=True)
-    apology_zh = models.CharField(max_length=200)
-    apology_en = models.CharField(max_length=200)
+    apology_zh = models.CharField(_("apology in Chinese"), max_length=200)
+    apology_en = models.CharField(_("apology in English"), max_length=200)
     ticket = models.ForeignKey(
         "queueing.Ticket",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        verbose_name=_("ticket"),
         help_text=_("The ticket being served when the pause began; it resumes after."),
     )
-    started_at = models.DateTimeField(default=timezone.now)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("service interruption")
@@ -137,4 +161,8 @@ class Interruption(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.counter}: {self.get_reason_display()} from {self.started_at:%H:%M}"
+        return _("%(counter)s: %(reason)s from %(time)s") % {
+            "counter": self.counter,
+            "reason": self.get_reason_display(),
+            "time": f"{timezone.localtime(self.started_at):%H:%M}",
+        }

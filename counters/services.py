@@ -30,12 +30,13 @@ from hall.errors import (
     NotFound,
     TransferRefused,
 )
+from hall.i18n import localized_name
 from hall.models import BusinessType, EventKind, Role
 from hall.selectors import hall_policy, staff_role
 from hall.services import event_record, hall_lock
 from queueing import router
-from queueing.notices import phone_notices_queue
 from queueing.models import ACTIVE_STATUSES, Outcome, Slot, Status, Ticket
+from queueing.notices import phone_notices_queue
 from queueing.selectors import router_candidates
 
 
@@ -386,7 +387,7 @@ def counter_transfer(
         if not target.business_types.filter(pk=business_type.pk).exists():
             raise TransferRefused(
                 _("Counter %(n)s does not handle %(name)s.")
-                % {"n": target.number, "name": business_type.name_zh},
+                % {"n": target.number, "name": localized_name(business_type)},
                 fields={"counter": "cannot serve this business type"},
             )
         if target.vip_mode == router.VipMode.VIP_ONLY and ticket.lane != router.Lane.VIP:
@@ -399,7 +400,7 @@ def counter_transfer(
     else:
         if business_type.pk == ticket.business_type_id:
             raise TransferRefused(
-                _("The ticket is already for %(name)s.") % {"name": business_type.name_zh},
+                _("The ticket is already for %(name)s.") % {"name": localized_name(business_type)},
                 fields={"business_type": "same business type"},
             )
         servers = business_type.counters.exclude(pk=counter.pk)
@@ -407,7 +408,7 @@ def counter_transfer(
             servers = servers.exclude(vip_mode=router.VipMode.VIP_ONLY)
         if not servers.exists():
             raise TransferRefused(
-                _("No other counter handles %(name)s.") % {"name": business_type.name_zh},
+                _("No other counter handles %(name)s.") % {"name": localized_name(business_type)},
                 fields={"business_type": "no counter serves it"},
             )
     previous = {"business_type": ticket.business_type.code, "status": ticket.status}

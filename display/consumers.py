@@ -10,6 +10,8 @@ event never arrived; the client treats a silent socket as dead.
 Close codes (sent after an ``error`` frame that says why): 4401 no or unknown credentials,
 4403 a device or person of another hall, a device on the staff-only wall, or a signed-in stream
 opened from another site's page (Origin differs from Host), 4404 no such hall or counter.
+The error frame's message is in the connection's language, chosen as for a page: the language
+switch's cookie, then Accept-Language, then the default (Simplified Chinese).
 """
 
 import asyncio
@@ -19,7 +21,9 @@ from urllib.parse import parse_qs, urlparse
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.utils import timezone
+from django.http import HttpRequest
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter
 from display.publisher import MESSAGE_TYPE, counter_group, encode, hall_group
@@ -36,7 +40,7 @@ DISPLAY_DEVICES = (DeviceKind.DISPLAY, DeviceKind.KIOSK)
 
 
 class Refused(Exception):
-    def __init__(self, close_code: int, message: str):
+    def __init__(self, close_code: int, message):
         super().__init__(message)
         self.close_code, self.message = close_code, message
 
@@ -47,7 +51,7 @@ def _credentials(scope) -> tuple[object | None, object | None]:
     if token:
         device = device_for_token(token)
         if device is None:
-            raise Refused(CLOSE_UNAUTHENTICATED, "Unknown or disabled device token.")
+            raise Refused(CLOSE_UNAUTHENTICATED, _("Unknown or disabled device token."))
         return device, None
     user = scope.get("user")
     if user is not None and user.is_authenticated:
@@ -55,9 +59,20 @@ def _credentials(scope) -> tuple[object | None, object | None]:
             # A session cookie goes with any page's request: without this, another site open
             # in a clerk's browser could read the hall's streams (cross-site WebSocket hijacking).
             # Device tokens are not ambient, so token streams need no such check.
-            raise Refused(CLOSE_FORBIDDEN, "A signed-in stream must come from this site's pages.")
+            raise Refused(
+                CLOSE_FORBIDDEN, _("A signed-in stream must come from this site's pages.")
+            )
         return None, user
-    raise Refused(CLOSE_UNAUTHENTICATED, "Give a device token (?token=) or sign in.")
+    raise Refused(CLOSE_UNAUTHENTICATED, _("Give a device token (?token=) or sign in."))
+
+
+def _language(scope) -> str:
+    """The language LocaleMiddleware would pick for a page request with these headers."""
+    request = HttpRequest()
+    request.COOKIES = scope.get("cookies") or {}
+    accept = dict(scope.get("headers", [])).get(b"accept-language", b"")
+    request.META["HTTP_ACCEPT_LANGUAGE"] = accept.decode("latin-1")
+    return translation.get_language_from_request(request)
 
 
 def _same_origin(scope) -> bool:
@@ -72,11 +87,11 @@ def _admit(scope, hall: Hall, *, devices_allowed: bool) -> None:
     device, user = _credentials(scope)
     if device is not None:
         if not devices_allowed:
-            raise Refused(CLOSE_FORBIDDEN, "This stream is for the hall's staff, not devices.")
+            raise Refused(CLOSE_FORBIDDEN, _("This stream is for the hall's staff, not devices."))
         if device.hall_id != hall.pk or device.kind not in DISPLAY_DEVICES:
-            raise Refused(CLOSE_FORBIDDEN, "This device belongs to another hall.")
+            raise Refused(CLOSE_FORBIDDEN, _("This device belongs to another hall."))
     elif staff_role(user=user, hall=hall) is None:
-        raise Refused(CLOSE_FORBIDDEN, "You are not on this hall's staff.")
+        raise Refused(CLOSE_FORBIDDEN, _("You are not on this hall's staff."))
 
 
 class _Stream(AsyncWebsocketConsumer):
@@ -89,11 +104,12 @@ class _Stream(AsyncWebsocketConsumer):
         self.group = None
         self.heartbeat = None
         self.sending = asyncio.Lock()  # a snapshot and an event never interleave
+        self.language = _language(self.scope)
         await self.accept()  # before refusing, so the client gets the reason and close code
         try:
             await database_sync_to_async(self.authorise)()
         except Refused as refusal:
-            await self.send(text_data=encode({"type": "error", "message": refusal.message}))
+            await self.send_error(refusal.message)
             await self.close(code=refusal.close_code)
             return
         # Subscribe before reading the snapshot, so nothing falls between the two; events the
@@ -117,11 +133,13 @@ class _Stream(AsyncWebsocketConsumer):
         if isinstance(request, dict) and request.get("type") == "resync":
             await self.send_snapshot()
         else:
-            await self.send(
-                text_data=encode(
-                    {"type": "error", "message": 'Send {"type": "resync"} or nothing.'}
-                )
-            )
+            await self.send_error(_('Send {"type": "resync"} or nothing.'))
+
+    async def send_error(self, message) -> None:
+        """An error frame, its message in the connection's language."""
+        with translation.override(self.language):
+            text = str(message)
+        await self.send(text_data=encode({"type": "error", "message": text}))
 
     async def dispatch(self, message):
         """Events go straight to their handler. Channels' own dispatch first runs
@@ -180,7 +198,7 @@ class LobbyConsumer(_Stream):
         code = self.scope["url_route"]["kwargs"]["hall"]
         self.hall = Hall.objects.filter(code=code).first()
         if self.hall is None:
-            raise Refused(CLOSE_NOT_FOUND, f"No hall with code {code!r}.")
+            raise Refused(CLOSE_NOT_FOUND, _("No hall with this code."))
         _admit(self.scope, self.hall, devices_allowed=self.devices_allowed)
         self.group = hall_group(self.hall.pk)
 
@@ -205,7 +223,7 @@ class CounterConsumer(_Stream):
         counter_id = self.scope["url_route"]["kwargs"]["counter_id"]
         self.counter = Counter.objects.select_related("hall").filter(pk=counter_id).first()
         if self.counter is None:
-            raise Refused(CLOSE_NOT_FOUND, f"No counter with id {counter_id}.")
+            raise Refused(CLOSE_NOT_FOUND, _("No such counter."))
         _admit(self.scope, self.counter.hall, devices_allowed=self.devices_allowed)
         self.group = counter_group(self.counter.pk)
 

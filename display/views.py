@@ -46,7 +46,7 @@ LABELS = {
     "after_that": _("After that"),
     "recall": _("Again"),
     "paused": _("Service paused"),
-    "closed": _("Counter closed"),
+    "closed": pgettext_lazy("the sign of a closed counter", "Counter closed"),
     "welcome": _("Welcome"),
     "queue": _("Waiting now"),
     "waiting": pgettext_lazy("after the number of people waiting", "waiting"),

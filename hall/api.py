@@ -1,6 +1,8 @@
 """Thin API views for halls: token login and the business-type list."""
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.authtoken.models import Token
@@ -17,7 +19,7 @@ from queueing.selectors import business_type_queues
 class IsStaff(permissions.BasePermission):
     """A signed-in person (session or token), not a device."""
 
-    message = "Staff only: sign in with a staff account."
+    message = gettext_lazy("Staff only: sign in with a staff account.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user
@@ -28,13 +30,13 @@ def hall_for(request, code: str, *, device_kinds=("kiosk", "display")) -> Hall:
     """The hall named in the URL, if the caller belongs to it (a device of it or its staff)."""
     hall = Hall.objects.filter(code=code).first()
     if hall is None:
-        raise NotFound(f"No hall with code {code!r}.")
+        raise NotFound(_("No hall with code %(code)s.") % {"code": code})
     if isinstance(request.user, DeviceUser):
         device = request.user.device
         if device.hall_id != hall.pk or device.kind not in device_kinds:
-            raise Forbidden("This device belongs to another hall or may not do this.")
+            raise Forbidden(_("This device belongs to another hall or may not do this."))
     elif staff_role(user=request.user, hall=hall) is None:
-        raise Forbidden("You are not on this hall's staff.")
+        raise Forbidden(_("You are not on this hall's staff."))
     return hall
 
 
@@ -56,8 +58,8 @@ class TokenLoginApi(APIView):
         data.is_valid(raise_exception=True)
         user = authenticate(request, **data.validated_data)
         if user is None or not user.is_active:
-            raise InvalidInput("Wrong username or password.", fields={"password": "wrong"})
-        token, _ = Token.objects.get_or_create(user=user)
+            raise InvalidInput(_("Wrong username or password."), fields={"password": "wrong"})
+        token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
 

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -59,14 +60,14 @@ class DeviceAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Give the device token as 'Device <token>'.")
+            raise exceptions.AuthenticationFailed(_("Give the device token as 'Device <token>'."))
         try:
             token = header[1].decode()
         except UnicodeError:
-            raise exceptions.AuthenticationFailed("The device token is not valid.") from None
+            raise exceptions.AuthenticationFailed(_("The device token is not valid.")) from None
         device = device_for_token(token)
         if device is None:
-            raise exceptions.AuthenticationFailed("Unknown or disabled device token.")
+            raise exceptions.AuthenticationFailed(_("Unknown or disabled device token."))
         return DeviceUser(device), device
 
     def authenticate_header(self, request) -> str:

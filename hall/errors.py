@@ -7,6 +7,8 @@ Services raise ``DomainError`` subclasses; views never build error responses by 
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -15,7 +17,7 @@ from rest_framework.views import exception_handler
 class DomainError(Exception):
     code = "conflict"
     status_code = status.HTTP_409_CONFLICT
-    default_message = "The request conflicts with the current state."
+    default_message = _("The request conflicts with the current state.")
 
     def __init__(self, message: str | None = None, *, fields: dict | None = None, **extra):
         self.message = message or self.default_message
@@ -27,77 +29,77 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     code = "invalid"
     status_code = status.HTTP_400_BAD_REQUEST
-    default_message = "The request is not valid."
+    default_message = _("The request is not valid.")
 
 
 class NotFound(DomainError):
     code = "not_found"
     status_code = status.HTTP_404_NOT_FOUND
-    default_message = "Not found."
+    default_message = _("Not found.")
 
 
 class Forbidden(DomainError):
     code = "forbidden"
     status_code = status.HTTP_403_FORBIDDEN
-    default_message = "You may not do this."
+    default_message = _("You may not do this.")
 
 
 class HallClosed(DomainError):
     code = "hall_closed"
-    default_message = "The hall is closed; tickets are issued during opening hours only."
+    default_message = _("The hall is closed; tickets are issued during opening hours only.")
 
 
 class BusinessTypeUnavailable(DomainError):
     code = "business_type_unavailable"
     status_code = status.HTTP_400_BAD_REQUEST
-    default_message = "This business type is unknown or not offered now."
+    default_message = _("This business type is unknown or not offered now.")
 
 
 class CounterClosed(DomainError):
     code = "counter_closed"
-    default_message = "The counter is closed."
+    default_message = _("The counter is closed.")
 
 
 class CounterPaused(DomainError):
     code = "counter_paused"
-    default_message = "The counter is paused; resume it first."
+    default_message = _("The counter is paused; resume it first.")
 
 
 class CounterBusy(DomainError):
     code = "counter_busy"
-    default_message = "The counter already has a called or serving ticket; finish it first."
+    default_message = _("The counter already has a called or serving ticket; finish it first.")
 
 
 class CounterTaken(DomainError):
     code = "counter_taken"
-    default_message = "Another clerk is signed in at this counter."
+    default_message = _("Another clerk is signed in at this counter.")
 
 
 class ClerkElsewhere(DomainError):
     code = "clerk_at_another_counter"
-    default_message = "You are signed in at another counter; close it first."
+    default_message = _("You are signed in at another counter; close it first.")
 
 
 class NoActiveTicket(DomainError):
     code = "no_active_ticket"
-    default_message = "The counter has no called or serving ticket."
+    default_message = _("The counter has no called or serving ticket.")
 
 
 class InvalidTransition(DomainError):
     code = "invalid_transition"
-    default_message = "The ticket is not in a state that allows this."
+    default_message = _("The ticket is not in a state that allows this.")
 
 
 class TransferRefused(DomainError):
     code = "transfer_refused"
     status_code = status.HTTP_400_BAD_REQUEST
-    default_message = "The ticket cannot be transferred there."
+    default_message = _("The ticket cannot be transferred there.")
 
 
 class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_message = "This Idempotency-Key was already used for a different request."
+    default_message = _("This Idempotency-Key was already used for a different request.")
 
 
 def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:
@@ -153,7 +155,9 @@ def api_exception_handler(exc, context):
         if isinstance(exc.detail, list):
             message = " ".join(str(m) for m in exc.detail)
         else:
-            message = "Some fields are not valid: " + ", ".join(sorted(fields))
+            message = gettext("Some fields are not valid: %(fields)s") % {
+                "fields": ", ".join(sorted(fields))
+            }
         response.data = error_body(code, message, fields)
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)

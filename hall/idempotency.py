@@ -11,6 +11,7 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
 from hall.auth import DeviceUser
@@ -46,7 +47,8 @@ def idempotent(view_method):
         key = key.strip()
         if not key or len(key) > MAX_KEY_LENGTH:
             raise InvalidInput(
-                f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
+                _("%(header)s must be 1 to %(max)s characters.")
+                % {"header": HEADER, "max": MAX_KEY_LENGTH},
                 fields={HEADER: "invalid length"},
             )
         scope, fingerprint = _scope(request), _fingerprint(request)

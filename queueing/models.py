@@ -67,13 +67,18 @@ class Outcome(models.TextChoices):
 
 
 class Ticket(models.Model):
-    hall = models.ForeignKey("hall.Hall", on_delete=models.PROTECT, related_name="tickets")
+    hall = models.ForeignKey(
+        "hall.Hall", on_delete=models.PROTECT, related_name="tickets", verbose_name=_("hall")
+    )
     business_type = models.ForeignKey(
-        "hall.BusinessType", on_delete=models.PROTECT, related_name="tickets"
+        "hall.BusinessType",
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("business type"),
     )
     number = models.CharField(_("number"), max_length=10)
-    prefix = models.CharField(max_length=2)
-    sequence = models.PositiveIntegerField()
+    prefix = models.CharField(_("prefix"), max_length=2)
+    sequence = models.PositiveIntegerField(_("sequence"))
     service_date = models.DateField(_("service date"))
     lane = models.CharField(_("lane"), max_length=10, choices=Lane.choices, default=Lane.NORMAL)
     priority_reason = models.CharField(
@@ -89,19 +94,25 @@ class Ticket(models.Model):
         default=timezone.now,
         help_text=_("Kept on transfer: the customer keeps their place."),
     )
-    called_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    called_at = models.DateTimeField(_("called at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     counter = models.ForeignKey(
         "counters.Counter",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
+        verbose_name=_("counter"),
         help_text=_("The counter that called or serves the ticket (and last served it)."),
     )
     clerk = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("clerk"),
     )
     window_counter = models.ForeignKey(
         "counters.Counter",
@@ -109,28 +120,44 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="window_tickets",
+        verbose_name=_("window counter"),
     )
-    window_slot = models.CharField(max_length=10, choices=Slot.choices, null=True, blank=True)
+    window_slot = models.CharField(
+        _("window slot"), max_length=10, choices=Slot.choices, null=True, blank=True
+    )
     pinned_counter = models.ForeignKey(
         "counters.Counter",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="pinned_tickets",
+        verbose_name=_("pinned to counter"),
         help_text=_("Set when transferred to a specific counter: only it may call the ticket."),
     )
-    recall_count = models.PositiveSmallIntegerField(default=0)
-    transfer_count = models.PositiveSmallIntegerField(default=0)
-    origin = models.CharField(max_length=12, choices=Origin.choices, default=Origin.KIOSK)
+    recall_count = models.PositiveSmallIntegerField(_("recalls"), default=0)
+    transfer_count = models.PositiveSmallIntegerField(_("transfers"), default=0)
+    origin = models.CharField(
+        _("origin"), max_length=12, choices=Origin.choices, default=Origin.KIOSK
+    )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    note = models.TextField(blank=True)
-    public_token = models.CharField(max_length=32, unique=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    public_token = models.CharField(_("status page token"), max_length=32, unique=True)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("issued by"),
     )
     device = models.ForeignKey(
-        "hall.Device", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "hall.Device",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("device"),
     )
 
     class Meta:
@@ -182,7 +209,7 @@ class Ticket(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number} ({self.status})"
+        return f"{self.number} ({self.get_status_display()})"
 
     @property
     def masked_phone(self) -> str:
