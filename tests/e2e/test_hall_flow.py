@@ -48,7 +48,9 @@ def test_kiosk_to_console_to_displays_to_finish(browser, demo_server, hall):
         kiosk.locator("[data-issue]").click()
     ticket = issued.value.json()
     number = ticket["number"]
-    expect(kiosk.locator("[data-ticket-number]").first).to_have_attribute("data-ticket-number", number)
+    expect(kiosk.locator("[data-ticket-number]").first).to_have_attribute(
+        "data-ticket-number", number
+    )
 
     phone = new_page(browser, PHONE)
     phone.goto(ticket["status_url"])
