@@ -116,6 +116,10 @@ def test_elderly_mode_makes_the_text_larger(demo_server, page):
     toggle.click()
     expect(toggle).to_have_attribute("aria-pressed", "true")
     assert size() >= normal * 1.25
+    for viewport in (PORTRAIT, LANDSCAPE):  # every business on one screen, no scrolling
+        page.set_viewport_size(viewport)
+        overflow = page.evaluate("document.documentElement.scrollHeight - innerHeight")
+        assert overflow <= 0, (viewport, overflow)
     screenshot(page, "kiosk-elderly")
 
     toggle.click()
