@@ -85,8 +85,11 @@ def test_the_customer_keeps_their_number_and_place_in_the_new_queue(hall, greete
 
 
 def test_a_greeted_ticket_goes_back_to_the_pool_and_the_counter_display_hears_it(
-    hall, greeter, clerk_a, monkeypatch, django_capture_on_commit_callbacks
+    hall, greeter, clerk_a, monkeypatch, django_capture_on_commit_callbacks, settings
 ):
+    # What the displays are sent, not the transport: the in-memory layer sends inline even in
+    # the services run (see tests/display/conftest.py; Redis is tested end to end there).
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     first = issue(hall, "payment", by=greeter, at=minutes_ago(9))
     greeted = issue(hall, "payment", by=greeter, at=minutes_ago(8))
     attended = issue(hall, "payment", by=greeter, at=minutes_ago(7))
