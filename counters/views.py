@@ -25,6 +25,7 @@ from counters.selectors import (
     transfer_targets,
 )
 from hall.models import Hall, PhraseStep, Role
+from hall.pages import Refused
 from hall.selectors import staff_role
 from queueing.models import Outcome, Status
 
@@ -46,12 +47,6 @@ STRINGS = {
     "choose_target": _("Choose where to send the ticket."),
     "loading": _("Loading…"),
 }
-
-
-class Refused(Exception):
-    def __init__(self, status: int, message):
-        super().__init__(str(message))
-        self.status, self.message = status, message
 
 
 def _refused(request, refusal: Refused, *, fragment: bool = False):

@@ -23,6 +23,7 @@ from django.utils.translation import pgettext_lazy
 from counters.models import Counter
 from hall.auth import device_for_token
 from hall.models import DeviceKind, Hall
+from hall.pages import Refused
 from hall.selectors import staff_role
 
 SIGN_LANGUAGES = ("zh-hans", "en")
@@ -59,12 +60,6 @@ LABELS = {
     "voice_call": _("Number {number}, please go to counter {counter}."),
     "voice_ready": _("Number {number}, please get ready."),
 }
-
-
-class Refused(Exception):
-    def __init__(self, status: int, message):
-        super().__init__(str(message))
-        self.status, self.message = status, message
 
 
 def _both(text) -> dict:

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from hall.models import Hall, Role
+from hall.pages import Refused
 from hall.selectors import staff_role
 from queueing.models import PRIORITY_LANE_REASONS, Lane, Status, Ticket
 from queueing.selectors import greeter_queues
@@ -32,12 +33,6 @@ STRINGS = {
     "no_wait": _("No wait"),
     "no_estimate": _("No counter open"),
 }
-
-
-class Refused(Exception):
-    def __init__(self, status: int, message):
-        super().__init__(str(message))
-        self.status, self.message = status, message
 
 
 def _admit(request, code: str) -> Hall:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hall.auth import device_for_token
 from hall.models import DeviceKind, Hall, Role
+from hall.pages import Refused
 from hall.selectors import staff_role
 from queueing.models import SELF_DECLARABLE_REASONS, PriorityReason
 from queueing.selectors import business_type_queues
@@ -54,12 +55,6 @@ SCRIPT_STRINGS = {
     "network": _("Sorry, the kiosk has lost its connection."),
     "ask_greeter": _("Please try again, or ask our greeter for help."),
 }
-
-
-class Refused(Exception):
-    def __init__(self, status: int, message):
-        super().__init__(str(message))
-        self.status, self.message = status, message
 
 
 def _admit(request, hall: Hall | None) -> str:
