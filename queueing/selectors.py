@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from counters.models import Counter, CounterState
 from hall.models import BusinessType
-from queueing import router
-from queueing.estimates import estimated_wait_seconds, people_ahead
+from hall.selectors import hall_policy
+from queueing import forecast, router
+from queueing.estimates import arrival_rates, people_ahead, service_stats
 from queueing.models import ACTIVE_STATUSES, Lane, Slot, Status, Ticket
 
 # Per lane, how many candidates the router needs at most: called + greeted + attended.
@@ -82,6 +83,73 @@ def counter_window(*, counter) -> dict:
     }
 
 
+def hall_state(*, hall, now=None) -> forecast.HallState:
+    """The hall as the wait forecast sees it (``queueing.forecast``): waiting tickets with their
+    window slots and pins, counters with skills, states and whom they serve since when, the
+    routing policy, observed service times and recent arrival rates.
+
+    Three queries (counters with their business types, the hall's open tickets, the lane
+    settings) plus the history ``queueing.estimates`` caches per hall. Before the first counter
+    of the day opens, every configured counter is taken as open: a morning estimate assumes the
+    hall will staff them, rather than saying "unknown" to everybody.
+    """
+    now = now or timezone.now()
+    skills: dict[int, set] = {}
+    rows: dict[int, tuple] = {}
+    for pk, state, vip_mode, changed_at, business_type_id in Counter.objects.filter(
+        hall=hall
+    ).values_list("id", "state", "vip_mode", "state_changed_at", "business_types"):
+        rows[pk] = (state, vip_mode, changed_at)
+        if business_type_id is not None:
+            skills.setdefault(pk, set()).add(business_type_id)
+    waiting, serving = [], {}
+    for row in (
+        Ticket.objects.filter(hall=hall, status__in=(Status.WAITING, *ACTIVE_STATUSES))
+        .order_by("issued_at", "id")
+        .values(*_ROUTER_FIELDS, "status", "counter_id", "called_at")
+    ):
+        if row["status"] == Status.WAITING:
+            waiting.append(_as_router_ticket(row))
+        elif row["counter_id"] is not None and row["called_at"] is not None:
+            serving[row["counter_id"]] = row
+    nobody_yet = all(state == CounterState.CLOSED for state, _, _ in rows.values())
+    counters = []
+    for pk, (state, vip_mode, changed_at) in rows.items():
+        active = serving.get(pk)
+        counters.append(
+            forecast.CounterState(
+                id=pk,
+                business_types=frozenset(skills.get(pk, ())),
+                vip_mode=vip_mode,
+                state=CounterState.OPEN if nobody_yet else state,
+                serving_since=active["called_at"].timestamp() if active else None,
+                serving_business_type=active["business_type_id"] if active else None,
+                paused_since=changed_at.timestamp() if state == CounterState.PAUSED else None,
+            )
+        )
+    means, cvs = service_stats(hall=hall, now=now)
+    return forecast.HallState(
+        now=now.timestamp(),
+        policy=hall_policy(hall=hall),
+        counters=tuple(counters),
+        waiting=tuple(waiting),
+        service_mean=means,
+        arrival_rate=arrival_rates(hall=hall, now=now),
+        service_cv=cvs,
+    )
+
+
+def _seconds(estimate: float | None) -> int | None:
+    return None if estimate is None else round(estimate)
+
+
+def ticket_estimated_wait(*, ticket: Ticket, now=None) -> int | None:
+    """Expected seconds until a waiting ticket is called (``queueing.forecast``); None when no
+    counter that is open or paused can serve it."""
+    state = hall_state(hall=ticket.hall, now=now)
+    return _seconds(forecast.forecast(state, only=[ticket.pk]).get(ticket.pk))
+
+
 def ticket_position(*, ticket: Ticket) -> tuple[int, int | None]:
     """People ahead and the estimated wait for a waiting ticket; (0, 0) once called."""
     if ticket.status != Status.WAITING:
@@ -89,13 +157,15 @@ def ticket_position(*, ticket: Ticket) -> tuple[int, int | None]:
     ahead = people_ahead(
         business_type=ticket.business_type, issued_at=ticket.issued_at, exclude_id=ticket.pk
     )
-    return ahead, estimated_wait_seconds(business_type=ticket.business_type, ahead=ahead)
+    return ahead, ticket_estimated_wait(ticket=ticket)
 
 
 def business_type_queues(*, hall) -> list[BusinessType]:
-    """The hall's active business types, each with ``waiting`` and ``estimated_wait_s``.
+    """The hall's active business types, each with ``waiting`` and ``estimated_wait_s`` (for a
+    normal ticket issued now: one forecast for the whole board, ``queueing.forecast``).
 
-    One query whatever the number of types, counters or people waiting.
+    Four queries whatever the number of types, counters or people waiting (``hall_state``'s
+    three and this one), plus the history ``queueing.estimates`` caches.
     """
     waiting = (
         Ticket.objects.filter(business_type=OuterRef("pk"), status=Status.WAITING)
@@ -117,10 +187,12 @@ def business_type_queues(*, hall) -> list[BusinessType]:
             total=Coalesce(Subquery(counters.values("total")), 0),
         )
     )
-    for bt in types:
-        bt.estimated_wait_s = estimated_wait_seconds(
-            business_type=bt, ahead=bt.waiting, servers=bt.staffed or bt.total
+    if types:
+        estimates = forecast.forecast_new_many(
+            hall_state(hall=hall), [(bt.pk, Lane.NORMAL) for bt in types]
         )
+        for bt in types:
+            bt.estimated_wait_s = _seconds(estimates[(bt.pk, Lane.NORMAL)])
     return types
 
 

@@ -23,7 +23,7 @@ from hall.i18n import localized_name
 from hall.models import AuditEvent, BusinessType, Device, EventKind, Hall, Role
 from hall.selectors import staff_role
 from hall.services import event_record, event_seq_take, hall_lock
-from queueing.estimates import estimated_wait_seconds, people_ahead, servers_for
+from queueing.estimates import people_ahead, servers_for
 from queueing.models import (
     OPEN_STATUSES,
     PRIORITY_LANE_REASONS,
@@ -35,6 +35,7 @@ from queueing.models import (
     Ticket,
 )
 from queueing.numbering import format_number, next_sequence
+from queueing.selectors import ticket_estimated_wait
 
 ISSUING_ROLES = (Role.GREETER, Role.CLERK, Role.MANAGER)
 
@@ -190,9 +191,7 @@ def ticket_issue(
     return IssuedTicket(
         ticket=ticket,
         people_ahead=ahead,
-        estimated_wait_s=estimated_wait_seconds(
-            business_type=business_type, ahead=ahead, servers=servers
-        ),
+        estimated_wait_s=ticket_estimated_wait(ticket=ticket, now=now),
     )
 
 

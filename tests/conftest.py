@@ -32,6 +32,18 @@ def pytest_configure(config):
         settings.CHANNEL_LAYERS = {
             "default": {**layer, "CONFIG": {**layer.get("CONFIG", {}), "prefix": prefix}}
         }
+    # The wait estimate caches a hall's history by hall id (queueing.estimates); ids repeat
+    # from test to test and from worker to worker: each worker its own keys, each test a clean
+    # cache (_fresh_cache).
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": worker}}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture

@@ -127,8 +127,9 @@ def test_business_types_list_active_types_with_queue_and_estimate(api, hall, kio
     assert payment["prefix"] == "A"
     assert payment["waiting"] == 2
     assert rows["topup"]["waiting"] == 0
-    # Nobody is signed in yet: the three counters configured for payment are assumed.
-    assert payment["estimated_wait_s"] == 2 * 3 * 60 // 3
+    # Nobody is signed in yet: every configured counter is assumed; counter 1 calls the first
+    # payment and greets the second, counter 2 would call a new one at once.
+    assert payment["estimated_wait_s"] == 0
 
 
 def test_business_type_estimate_uses_only_staffed_counters_once_one_opens(
@@ -143,7 +144,7 @@ def test_business_type_estimate_uses_only_staffed_counters_once_one_opens(
     }
 
     assert rows["payment"]["estimated_wait_s"] == 2 * 3 * 60  # one staffed counter
-    assert rows["service"]["estimated_wait_s"] == 0  # nobody waits
+    assert rows["service"]["estimated_wait_s"] is None  # no open counter serves it: unknown
 
 
 def test_business_types_are_readable_by_a_display_and_by_staff(api, hall, display_device, clerk_a):
@@ -215,7 +216,8 @@ def test_kiosk_issues_a_ticket_with_the_contract_fields(api, hall, kiosk):
     assert body["lane"] == "normal"
     assert body["status"] == "waiting"
     assert body["people_ahead"] == 1
-    assert body["estimated_wait_s"] == 1 * 3 * 60 // 3
+    # Every counter assumed (none open yet): counter 1 calls the first and greets this one.
+    assert body["estimated_wait_s"] == 3 * 60
     ticket = Ticket.objects.get(pk=body["id"])
     assert ticket.number == "A002"
     assert ticket.origin == "kiosk"
@@ -459,7 +461,7 @@ def test_public_ticket_shows_position_and_estimate_without_personal_data(api, ha
     assert body["number"] == ticket.number
     assert body["status"] == "waiting"
     assert body["people_ahead"] == 1
-    assert body["estimated_wait_s"] == 60
+    assert body["estimated_wait_s"] == 0  # VIP: the first counter to call takes it
     assert body["counter"] is None
     text = response.content.decode()
     for private in ("phone", "vip_account", "13812345678", "5678", "778899", "VIP-"):

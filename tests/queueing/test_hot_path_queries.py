@@ -4,12 +4,19 @@ with 500 people waiting (across lanes and business types) as with 5 (Zulip's que
 What each query is for, so that a new one is a decision rather than an accident:
 
 ticket_issue (kiosk): the business type; how many counters serve it; the number (one UPSERT); the
-ticket; the people ahead (one COUNT); the audit event. A greeter's issue also reads their role.
+ticket; the people ahead (one COUNT); the audit event; the ticket's estimated wait (the hall's
+state for queueing.forecast: counters with their business types, the open tickets, the lane
+settings: 3). A greeter's issue also reads their role.
 
 counter_call_next: the counter's hall; the hall lock; the counter lock; the clerk's role; "is a
 ticket already active here"; the counter's business types; the router's candidates (its own window,
 then the first three of each lane: 4); the hall's lane weights; clear the moving window slots; the
 compare-and-set claim; greeted; attended; the window read back; the audit event.
+
+The live event's waiting board (both paths) carries one forecast for every business type: the
+types with their counts, and the hall's state as above (4; it was the one query before the
+forecast). The history the forecast learns from (service times, arrival rates) is cached per hall
+(queueing.estimates): a cold cache adds 3 queries once per few minutes; here it is warm.
 
 Over HTTP add the caller: the device (kiosk) and the hall; or the clerk's API token. Transaction
 control (BEGIN, COMMIT, savepoints) is not counted.
@@ -26,14 +33,15 @@ from counters.services import counter_call_next, counter_finish, counter_open, c
 from hall.models import BusinessType
 from queueing.models import Lane, PriorityReason, Status, Ticket, TicketSequence
 from queueing.numbering import format_number
+from queueing.selectors import hall_state
 from tests.conftest import counter
 from tests.factories import issue
 
 # Both include the live event: the hall's next seq and the waiting board the message carries;
 # a call also the touched counters' seqs and states (display/publisher.py).
-ISSUE_QUERIES = 8
+ISSUE_QUERIES = 14  # 8 before the forecast: + the estimate's hall state (3) + the board's (3)
 GREETER_ISSUE_QUERIES = ISSUE_QUERIES + 1  # the greeter's role
-CALL_NEXT_QUERIES = 23
+CALL_NEXT_QUERIES = 26  # 23 before the forecast: + the board's hall state (3)
 API_ISSUE_QUERIES = ISSUE_QUERIES + 2  # the device, the hall
 API_CALL_NEXT_QUERIES = CALL_NEXT_QUERIES + 1  # the token
 
@@ -98,6 +106,7 @@ def queue_up(hall, n: int) -> None:
         TicketSequence.objects.update_or_create(
             hall=hall, prefix=prefix, service_date=service_date, defaults={"last_value": value}
         )
+    hall_state(hall=hall)  # a running hall's history is cached (queueing.estimates): warm it
 
 
 def waiting(hall) -> int:

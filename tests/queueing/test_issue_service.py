@@ -16,9 +16,10 @@ from hall.errors import (
 )
 from hall.models import AuditEvent, BusinessType, EventKind, Role, StaffMembership
 from hall.services import device_register
+from queueing import forecast
 from queueing import services as queueing_services
-from queueing.estimates import estimated_wait_seconds
 from queueing.models import Lane, Origin, PriorityReason, Slot, Status, Ticket
+from queueing.selectors import hall_state
 from queueing.services import ticket_cancel, ticket_issue
 from tests.conftest import counter
 from tests.factories import OFFICE_HOURS, issue, minutes_ago, payment_hall
@@ -273,12 +274,14 @@ def _issue_payment_queue(hall, greeter):
     issue(hall, "service", by=greeter, at=minutes_ago(7))
 
 
-def test_one_open_payment_counter_serves_two_ahead_in_six_minutes(hall, greeter, clerk_a):
+def test_one_open_counter_serves_the_three_ahead_of_it_first(hall, greeter, clerk_a):
     _issue_payment_queue(hall, greeter)
     counter_open(counter_id=counter(hall, 1).pk, user=clerk_a)
     issued = ticket_issue(hall=hall, business_type_code="payment", issued_by=greeter)
     assert issued.people_ahead == 2
-    assert issued.estimated_wait_s == 360  # 2 x 3 min, one staffed payment counter
+    # Counter 1 (payment and top-up) calls the two payments and the earlier top-up first:
+    # 3 x 3 min (queueing.forecast runs the router forward).
+    assert issued.estimated_wait_s == 540
 
 
 def test_two_open_payment_counters_halve_the_wait(hall, greeter, clerk_a, clerk_b):
@@ -286,14 +289,17 @@ def test_two_open_payment_counters_halve_the_wait(hall, greeter, clerk_a, clerk_
     counter_open(counter_id=counter(hall, 1).pk, user=clerk_a)
     counter_open(counter_id=counter(hall, 2).pk, user=clerk_b)
     issued = ticket_issue(hall=hall, business_type_code="payment", issued_by=greeter)
-    assert (issued.people_ahead, issued.estimated_wait_s) == (2, 180)
+    # Counter 1 calls the first payment, greets the top-up; counter 2 the second payment, then
+    # the older service ticket at 3 min; counter 1 is free for this one after the top-up.
+    assert (issued.people_ahead, issued.estimated_wait_s) == (2, 360)
 
 
 def test_before_any_counter_opens_the_configured_counters_are_assumed(hall, greeter):
     _issue_payment_queue(hall, greeter)
     issued = ticket_issue(hall=hall, business_type_code="payment", issued_by=greeter)
-    # Counters 1, 2 and 3 serve payment: 2 x 180 s / 3.
-    assert (issued.people_ahead, issued.estimated_wait_s) == (2, 120)
+    # All four counters are assumed open: the four waiting go to counters 1, 2 and 4 and to
+    # counter 1's window, and counter 3 takes this ticket at once.
+    assert (issued.people_ahead, issued.estimated_wait_s) == (2, 0)
 
 
 def test_called_tickets_are_no_longer_ahead(hall, greeter, clerk_a):
@@ -301,7 +307,9 @@ def test_called_tickets_are_no_longer_ahead(hall, greeter, clerk_a):
     counter_open(counter_id=counter(hall, 1).pk, user=clerk_a)
     counter_call_next(counter_id=counter(hall, 1).pk, user=clerk_a)  # calls the oldest payment
     issued = ticket_issue(hall=hall, business_type_code="payment", issued_by=greeter)
-    assert (issued.people_ahead, issued.estimated_wait_s) == (1, 180)
+    # The first payment is served (3 min expected), then counter 1's greeted top-up and
+    # attended payment: three services.
+    assert (issued.people_ahead, issued.estimated_wait_s) == (1, 540)
 
 
 def test_the_first_ticket_of_the_day_waits_for_nobody(hall, kiosk):
@@ -313,7 +321,7 @@ def test_no_estimate_when_no_counter_serves_the_business_type(hall):
     orphan = BusinessType.objects.create(
         hall=hall, code="cards", prefix="D", name_zh="售卡", name_en="Prepaid cards"
     )
-    assert estimated_wait_seconds(business_type=orphan, ahead=3) is None
+    assert forecast.forecast_new(hall_state(hall=hall), orphan.pk, "normal") is None
 
 
 # --- cancelling ----------------------------------------------------------------------------

@@ -41,7 +41,10 @@ def card(client, ticket):
     return response.content.decode()
 
 
-def test_a_waiting_ticket_shows_number_business_people_ahead_and_wait(client, hall, kiosk):
+def test_a_waiting_ticket_shows_number_business_people_ahead_and_wait(
+    client, hall, kiosk, clerk_a
+):
+    counter_open(counter_id=counter(hall, 1).pk, user=clerk_a)
     issue(hall, kiosk)
     issue(hall, kiosk)
     ticket = issue(hall, kiosk)
@@ -52,7 +55,7 @@ def test_a_waiting_ticket_shows_number_business_people_ahead_and_wait(client, ha
     assert "Bill payment" in page
     assert 'data-status="waiting"' in page
     assert 'data-people-ahead="2"' in page
-    assert "about 2 min" in page  # 2 ahead × 3 min over the 3 counters serving payment
+    assert "about 6 min" in page  # 2 ahead × 3 min at the one open counter, then this one
     assert "data-final" not in page  # the page keeps asking
     assert reverse("ticket-status-card", args=[ticket.public_token]) in page
 

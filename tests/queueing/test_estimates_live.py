@@ -1,0 +1,65 @@
+"""The estimated wait on the live hall (queueing.selectors.hall_state + queueing.forecast)."""
+
+import datetime
+
+from django.utils import timezone
+
+from counters.services import counter_call_next, counter_open, counter_pause
+from hall.models import BusinessType
+from queueing import forecast
+from queueing.models import Lane, Status, Ticket
+from queueing.selectors import hall_state, ticket_position
+from tests.conftest import counter
+from tests.factories import issue, minutes_ago
+
+
+def _history(hall, code, seconds, n=25):
+    """``n`` finished tickets of ``code`` yesterday, each taking a counter ``seconds``."""
+    bt = BusinessType.objects.get(hall=hall, code=code)
+    start = timezone.now() - datetime.timedelta(days=1)
+    day = hall.service_date(start)
+    Ticket.objects.bulk_create(
+        Ticket(
+            hall=hall, business_type=bt, prefix="H", sequence=i + 1, number=f"H{i + 1:03}",
+            service_date=day, status=Status.DONE, issued_at=start, called_at=start,
+            finished_at=start + datetime.timedelta(seconds=seconds), public_token=f"h-{i}",
+        )
+        for i in range(n)
+    )  # fmt: skip
+
+
+def test_a_ticket_behind_three_at_one_counter_waits_three_services_and_what_is_left(
+    hall, kiosk, clerk_a
+):
+    _history(hall, "payment", 200)  # observed: exactly 200 s, so cv 0
+    c1 = counter(hall, 1)
+    counter_open(counter_id=c1.pk, user=clerk_a)
+    for m in (9, 8, 7, 6):
+        issue(hall, "payment", device=kiosk, at=minutes_ago(m))
+    counter_call_next(counter_id=c1.pk, user=clerk_a, now=minutes_ago(1))  # served for 60 s
+    ticket = issue(hall, "payment", device=kiosk)
+    ahead, wait = ticket_position(ticket=ticket)
+    assert ahead == 3
+    assert abs(wait - (140 + 3 * 200)) <= 2
+
+
+def test_a_vip_ticket_is_estimated_ahead_of_a_normal_one(hall, kiosk, greeter, clerk_a):
+    counter_open(counter_id=counter(hall, 1).pk, user=clerk_a)
+    for m in (5, 4, 3):
+        issue(hall, "payment", device=kiosk, at=minutes_ago(m))
+    vip = issue(hall, "payment", by=greeter, lane=Lane.VIP, at=minutes_ago(2))
+    normal = issue(hall, "payment", device=kiosk, at=minutes_ago(2))
+    assert ticket_position(ticket=vip)[1] < ticket_position(ticket=normal)[1]
+
+
+def test_a_paused_counter_and_a_type_nobody_open_serves(hall, kiosk, clerk_a):
+    c1 = counter(hall, 1)
+    counter_open(counter_id=c1.pk, user=clerk_a)
+    counter_pause(counter_id=c1.pk, user=clerk_a, reason="phone_call")
+    payment = issue(hall, "payment", device=kiosk)
+    wait = ticket_position(ticket=payment)[1]
+    assert forecast.PAUSE_ASSUMED_S - 5 <= wait <= forecast.PAUSE_ASSUMED_S
+    service = issue(hall, "service", device=kiosk)  # counter 1 does not serve it
+    assert ticket_position(ticket=service)[1] is None
+    state = hall_state(hall=hall)
+    assert forecast.forecast_new(state, service.business_type_id, Lane.NORMAL) is None
