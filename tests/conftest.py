@@ -8,6 +8,7 @@ another hall, "h2".
 
 import datetime
 import os
+import uuid
 
 import pytest
 from django.conf import settings
@@ -41,9 +42,13 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    from django.core.cache import cache
+    """A clean cache for each test: a key prefix of its own, not cache.clear(), which on Redis
+    would flush the whole database under the other xdist worker (its warm cache, Celery's
+    queues)."""
+    from django.core.cache import caches
 
-    cache.clear()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    caches["default"].key_prefix = f"{worker}-{uuid.uuid4().hex}"
 
 
 @pytest.fixture
