@@ -17,13 +17,14 @@ from hall.models import Hall, Role, StaffMembership
 SCREENS = {
     Role.GREETER: ["greeter", "kiosk", "lobby"],
     Role.CLERK: ["console", "lobby"],
-    Role.MANAGER: ["console", "greeter", "kiosk", "lobby"],
+    Role.MANAGER: ["console", "greeter", "kiosk", "lobby", "planner"],
 }
 SCREEN_NAMES = {
     "console": (_("Clerk console"), "console"),
     "greeter": (_("Greeter tablet"), "greeter"),
     "kiosk": (_("Ticket kiosk"), "kiosk"),
     "lobby": (_("Lobby display"), "display:lobby"),
+    "planner": (_("Staffing planner"), "planner"),
 }
 
 
