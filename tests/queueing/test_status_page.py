@@ -41,9 +41,7 @@ def card(client, ticket):
     return response.content.decode()
 
 
-def test_a_waiting_ticket_shows_number_business_people_ahead_and_wait(
-    client, hall, kiosk, clerk_a
-):
+def test_a_waiting_ticket_shows_number_business_people_ahead_and_wait(client, hall, kiosk, clerk_a):
     counter_open(counter_id=counter(hall, 1).pk, user=clerk_a)
     issue(hall, kiosk)
     issue(hall, kiosk)
