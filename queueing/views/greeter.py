@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from hall.models import Hall, Role
-from hall.pages import Refused
+from hall.pages import Refused, refused_page
 from hall.selectors import staff_role
 from queueing.models import PRIORITY_LANE_REASONS, Lane, Status, Ticket
 from queueing.selectors import greeter_queues
@@ -45,11 +45,8 @@ def _admit(request, code: str) -> Hall:
 
 
 def _refused(request, refusal: Refused):
-    return render(
-        request,
-        "queueing/greeter_refused.html",
-        {"message": refusal.message, "status": refusal.status},
-        status=refusal.status,
+    return refused_page(
+        request, screen=_("Greeter tablet"), message=refusal.message, status=refusal.status
     )
 
 

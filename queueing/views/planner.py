@@ -20,9 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hall.models import Hall, Role
-from hall.pages import Refused
+from hall.pages import Refused, refused_page
 from hall.selectors import staff_role
 from queueing import planning
+
+SCREEN = gettext_lazy("Staffing planner")
 
 MAX_ARRIVALS = 1000  # customers in one hour, hall-wide: more is a typo, and would be slow
 
@@ -103,17 +105,12 @@ def planner(request, hall: str):
     try:
         hall = _admit(request, hall)
     except Refused as refusal:
-        return render(
-            request,
-            "queueing/planner_refused.html",
-            {"message": refusal.message, "status": refusal.status},
-            status=refusal.status,
-        )
+        return refused_page(request, screen=SCREEN, message=refusal.message, status=refusal.status)
     day = _day(request, hall)
     try:
         plan = planning.scenario_for_hall(hall=hall, day=day)
     except planning.PlanningError as exc:
-        return render(request, "queueing/planner_refused.html", {"message": str(exc)}, status=200)
+        return refused_page(request, screen=SCREEN, message=str(exc), status=200)
 
     if request.method == "POST":
         action = request.POST.get("action")
