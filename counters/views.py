@@ -27,7 +27,8 @@ from counters.selectors import (
 from hall.models import Hall, PhraseStep, Role
 from hall.pages import Refused
 from hall.selectors import staff_role
-from queueing.models import Outcome, Status
+from queueing.models import Outcome
+from queueing.selectors import counter_window
 
 CONSOLE_ROLES = (Role.CLERK, Role.MANAGER)
 
@@ -71,6 +72,14 @@ def _counter(request, counter_id: int) -> tuple[Counter, str]:
 
 def _works_here(user, counter: Counter, role: str) -> bool:
     return role == Role.MANAGER or counter.clerk_id == user.pk
+
+
+def _working_counter(request, counter_id: int) -> Counter:
+    """The counter of a console fragment: its clerk's, or any for a manager."""
+    counter, role = _counter(request, counter_id)
+    if not _works_here(request.user, counter, role):
+        raise Refused(403, _("You are no longer signed in at this counter."))
+    return counter
 
 
 @login_required
@@ -168,9 +177,7 @@ def console_counter(request, counter_id: int):
 def console_panel(request, counter_id: int):
     """The console's moving part (fragment): state, window, phrases, today's count, queue."""
     try:
-        counter, role = _counter(request, counter_id)
-        if not _works_here(request.user, counter, role):
-            raise Refused(403, _("You are no longer signed in at this counter."))
+        counter = _working_counter(request, counter_id)
     except Refused as refusal:
         return _refused(request, refusal, fragment=True)
     state = console_state(counter=counter, user=request.user)
@@ -181,15 +188,12 @@ def console_panel(request, counter_id: int):
 def console_transfer(request, counter_id: int):
     """The transfer dialog's choices (fragment): only targets that can take the ticket."""
     try:
-        counter, role = _counter(request, counter_id)
-        if not _works_here(request.user, counter, role):
-            raise Refused(403, _("You are no longer signed in at this counter."))
+        counter = _working_counter(request, counter_id)
     except Refused as refusal:
         return _refused(request, refusal, fragment=True)
-    state = console_state(counter=counter, user=request.user)
-    ticket = state.active
+    ticket = counter_window(counter=counter)["active"]  # called or serving, or None
     context = {"counter": counter, "ticket": ticket}
-    if ticket is not None and ticket.status in (Status.CALLED, Status.SERVING):
+    if ticket is not None:
         targets = transfer_targets(counter=counter, ticket=ticket)
         template = (standard_phrases(hall=counter.hall, step=PhraseStep.TRANSFER) or [""])[0]
         open_servers = _open_servers(counter)
