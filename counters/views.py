@@ -24,13 +24,13 @@ from counters.selectors import (
     standard_phrases,
     transfer_targets,
 )
-from hall.models import Hall, PhraseStep, Role
-from hall.pages import Refused
-from hall.selectors import staff_role
+from hall.models import PhraseStep, Role
+from hall.pages import Refused, role_in, staff_hall
 from queueing.models import Outcome
 from queueing.selectors import counter_window
 
 CONSOLE_ROLES = (Role.CLERK, Role.MANAGER)
+CONSOLE_REFUSAL = _("The clerk console is for this hall's clerks and managers.")
 
 # What the console's script writes on screen; ``{number}`` is filled in by the script.
 STRINGS = {
@@ -56,18 +56,14 @@ def _refused(request, refusal: Refused, *, fragment: bool = False):
     return render(request, template, context, status=refusal.status)
 
 
-def _console_role(user, hall: Hall) -> str:
-    role = staff_role(user=user, hall=hall)
-    if role not in CONSOLE_ROLES:
-        raise Refused(403, _("The clerk console is for this hall's clerks and managers."))
-    return role
-
-
 def _counter(request, counter_id: int) -> tuple[Counter, str]:
     counter = Counter.objects.select_related("hall", "clerk").filter(pk=counter_id).first()
     if counter is None:
         raise Refused(404, _("No such counter."))
-    return counter, _console_role(request.user, counter.hall)
+    role = role_in(
+        user=request.user, hall=counter.hall, roles=CONSOLE_ROLES, refusal=CONSOLE_REFUSAL
+    )
+    return counter, role
 
 
 def _works_here(user, counter: Counter, role: str) -> bool:
@@ -86,11 +82,10 @@ def _working_counter(request, counter_id: int) -> Counter:
 def console_hall(request, hall: str):
     """/console/<hall>/: the hall's counters, to sign in at one. A clerk already signed in at
     a counter of the hall goes straight to it."""
-    hall_obj = Hall.objects.filter(code=hall).first()
     try:
-        if hall_obj is None:
-            raise Refused(404, _("No hall with this code."))
-        role = _console_role(request.user, hall_obj)
+        hall_obj, role = staff_hall(
+            user=request.user, code=hall, roles=CONSOLE_ROLES, refusal=CONSOLE_REFUSAL
+        )
     except Refused as refusal:
         return _refused(request, refusal)
     mine = clerk_counter(user=request.user, hall=hall_obj)

@@ -14,8 +14,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from hall.models import Hall, Role
-from hall.pages import Refused, refused_page
-from hall.selectors import staff_role
+from hall.pages import Refused, refused_page, staff_hall
 from queueing.models import PRIORITY_LANE_REASONS, Lane, Status, Ticket
 from queueing.selectors import greeter_queues
 
@@ -36,11 +35,12 @@ STRINGS = {
 
 
 def _admit(request, code: str) -> Hall:
-    hall = Hall.objects.filter(code=code).first()
-    if hall is None:
-        raise Refused(404, _("No hall with this code."))
-    if staff_role(user=request.user, hall=hall) not in GREETER_ROLES:
-        raise Refused(403, _("The greeter tablet is for this hall's greeters and managers."))
+    hall, _role = staff_hall(
+        user=request.user,
+        code=code,
+        roles=GREETER_ROLES,
+        refusal=_("The greeter tablet is for this hall's greeters and managers."),
+    )
     return hall
 
 

@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hall.models import Hall, Role
-from hall.pages import Refused, refused_page
-from hall.selectors import staff_role
+from hall.pages import Refused, refused_page, staff_hall
 from queueing import planning
 
 SCREEN = gettext_lazy("Staffing planner")
@@ -32,11 +31,12 @@ ACTIONS = ("evaluate", "suggest", "apply")
 
 
 def _admit(request, code: str) -> Hall:
-    hall = Hall.objects.filter(code=code).first()
-    if hall is None:
-        raise Refused(404, gettext_lazy("No hall with this code."))
-    if staff_role(user=request.user, hall=hall) != Role.MANAGER:
-        raise Refused(403, gettext_lazy("The staffing planner is for this hall's managers."))
+    hall, _role = staff_hall(
+        user=request.user,
+        code=code,
+        roles=(Role.MANAGER,),
+        refusal=gettext_lazy("The staffing planner is for this hall's managers."),
+    )
     return hall
 
 
