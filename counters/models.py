@@ -166,3 +166,55 @@ class Interruption(models.Model):
             "reason": self.get_reason_display(),
             "time": f"{timezone.localtime(self.started_at):%H:%M}",
         }
+
+
+class Rating(models.TextChoices):
+    """The customer's rating after service (满意度), and its score out of 100."""
+
+    VERY_SATISFIED = "very_satisfied", _("very satisfied")
+    SATISFIED = "satisfied", _("satisfied")
+    DISSATISFIED = "dissatisfied", _("dissatisfied")
+
+
+RATING_SCORES = {Rating.VERY_SATISFIED: 100, Rating.SATISFIED: 80, Rating.DISSATISFIED: 0}
+
+
+class SatisfactionRating(models.Model):
+    """One customer's rating of one finished ticket, against its counter and clerk."""
+
+    ticket = models.OneToOneField(
+        "queueing.Ticket",
+        on_delete=models.PROTECT,
+        related_name="rating",
+        verbose_name=_("ticket"),
+    )
+    hall = models.ForeignKey(
+        "hall.Hall", on_delete=models.PROTECT, related_name="+", verbose_name=_("hall")
+    )
+    counter = models.ForeignKey(
+        Counter, on_delete=models.PROTECT, related_name="ratings", verbose_name=_("counter")
+    )
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("clerk"),
+    )
+    rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices)
+    score = models.PositiveSmallIntegerField(_("score"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    service_date = models.DateField(_("service date"))
+    rated_at = models.DateTimeField(_("rated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("satisfaction rating")
+        verbose_name_plural = _("satisfaction ratings")
+        ordering = ["-rated_at"]
+        indexes = [models.Index(fields=["hall", "service_date"], name="rating_hall_day")]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__lte=100), name="rating_score_0_to_100")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.get_rating_display()}"

@@ -1,6 +1,6 @@
-"""Reads about halls: who may do what, and a hall's routing policy."""
+"""Reads about halls: who may do what, a hall's routing policy, its open incidents."""
 
-from hall.models import Hall, Role, StaffMembership
+from hall.models import Hall, Incident, Role, StaffMembership
 from queueing import router
 
 
@@ -29,3 +29,39 @@ def hall_policy(*, hall: Hall) -> router.Policy:
         max_wait=hall.max_wait_minutes * 60.0,
         window_depth=hall.window_depth,
     )
+
+
+def open_incidents(*, hall: Hall) -> list[Incident]:
+    """The hall's unresolved incidents, oldest first, with their business types loaded."""
+    return list(
+        Incident.objects.filter(hall=hall, resolved_at__isnull=True)
+        .prefetch_related("business_types")
+        .order_by("opened_at", "pk")
+    )
+
+
+def incident_public(incident: Incident) -> dict:
+    """What displays, the kiosk, consoles and status pages show of an incident (no reporter,
+    no department: customers see the apology, staff see the rest in the console and admin)."""
+    codes = (
+        None if incident.affects_all else sorted(bt.code for bt in incident.business_types.all())
+    )
+    return {
+        "id": incident.pk,
+        "kind": incident.kind,
+        "kind_label": str(incident.get_kind_display()),
+        "severity": incident.severity,
+        "mode": incident.mode,
+        "business_types": codes,  # None: every business type
+        "apology_zh": incident.apology_zh,
+        "apology_en": incident.apology_en,
+        "opened_at": incident.opened_at,
+        "acknowledged_at": incident.acknowledged_at,
+        "resolved_at": incident.resolved_at,
+    }
+
+
+def incident_affects(incident_data: dict, business_type_code: str) -> bool:
+    """Does the incident (as ``incident_public`` gives it) block or warn this business type?"""
+    codes = incident_data["business_types"]
+    return codes is None or business_type_code in codes

@@ -55,6 +55,27 @@ class Hall(models.Model):
         _("recall limit"), default=3, help_text=_("After this many recalls, suggest a no-show.")
     )
     announce_english = models.BooleanField(_("announce calls in English too"), default=True)
+    pause_alert_minutes = models.PositiveSmallIntegerField(
+        _("pause alert (minutes)"),
+        default=15,
+        validators=[MinValueValidator(1)],
+        help_text=_("A counter paused longer than this alerts the hall's managers."),
+    )
+    waiting_alert_threshold = models.PositiveSmallIntegerField(
+        _("waiting alert threshold"),
+        default=15,
+        validators=[MinValueValidator(1)],
+        help_text=_("More customers than this waiting for one business type raises an alert."),
+    )
+    complaint_callback_minutes = models.PositiveSmallIntegerField(
+        _("complaint callback (minutes)"),
+        default=120,
+        validators=[MinValueValidator(1)],
+        help_text=_("The callback promised to a complainant, by default: within two hours."),
+    )
+    complaint_reminder_minutes = models.PositiveSmallIntegerField(
+        _("complaint reminder (minutes before the deadline)"), default=30
+    )
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
 
     class Meta:
@@ -228,6 +249,14 @@ class EventKind(models.TextChoices):
     COUNTER_PAUSED = "counter.paused", _("counter paused")
     COUNTER_RESUMED = "counter.resumed", _("counter resumed")
     DAY_CLOSED = "day.closed", _("day closed")
+    INCIDENT_OPENED = "incident.opened", _("incident opened")
+    INCIDENT_ACKNOWLEDGED = "incident.acknowledged", _("incident acknowledged")
+    INCIDENT_RESOLVED = "incident.resolved", _("incident resolved")
+    COMPLAINT_REGISTERED = "complaint.registered", _("complaint registered")
+    COMPLAINT_REPLIED = "complaint.replied", _("complaint replied")
+    RATING_RECORDED = "rating.recorded", _("satisfaction rating recorded")
+    ALERT_RAISED = "alert.raised", _("alert raised")
+    ALERT_CLEARED = "alert.cleared", _("alert cleared")
 
 
 class AuditEvent(models.Model):
