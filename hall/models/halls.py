@@ -213,6 +213,7 @@ class StaffMembership(models.Model):
 class DeviceKind(models.TextChoices):
     KIOSK = "kiosk", _("kiosk")
     DISPLAY = "display", _("display")
+    RATING_PAD = "rating_pad", _("rating pad")
 
 
 class Device(models.Model):
