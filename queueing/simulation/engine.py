@@ -65,6 +65,10 @@ class _Counter:
     last_free: float = 0.0  # when it last finished a customer
     busy_s: float = 0.0
     served: int = 0
+    # The id of the last called customer who did not come (set on that rare path only, never
+    # cleared: ids are unique): ``active`` is a no-show while ``awaiting == active.id``. What
+    # the live system sees as "called, not started"; ``_Day.fork`` needs it.
+    awaiting: object = None
 
 
 class _Day:
@@ -316,6 +320,7 @@ class _Day:
                 on_decision(cid, decision, now)
         no_show = self.sc.no_show
         if no_show.probability and self.rng_no_show.random() < no_show.probability:
+            counter.awaiting = called.id
             self.tally.called(called, now, served=False)
             self.push(now + no_show.recall_wait_s, FREE, counter)
         else:
@@ -353,6 +358,96 @@ class _Day:
             arrival_rate=rates,
         )
 
+    # -- the oracle: the same day's future replayed from its exact state ------------------------
+
+    def fork(self, seed, now: float) -> _Day:
+        """A copy of this day as it stands at ``now`` (the time of the event being handled: an
+        observer's ``ticket.issued_at`` or ``state.now``), whose future is drawn afresh (seeded by
+        ``seed``) from the scenario's true distributions, conditioned on everything that has
+        happened: the waiting tickets and windows, the counters' states, the schedule (opening,
+        closing, pauses: the scenario's rota), and who is being served since when. Left out is
+        only what the hall cannot know yet: every service in progress ends after a remaining
+        time drawn from its distribution given the time it has already run (``_residual``),
+        future arrivals, service times and no-shows are drawn from the fork's own random stream
+        (Poisson arrivals are memoryless, so a fresh draw from now is the true law). A called
+        customer who did not come (the live system sees "called, not started") keeps the end
+        of the recall wait. The copy shares nothing mutable with this day, which runs on
+        unchanged; it records nothing (no tally, no observer, no audit).
+
+        Called between events (from an observer), never from inside the engine's hot path: the
+        normal simulation pays nothing for it (one field set on a no-show).
+        """
+        rng = random.Random(seed)
+        clone = _Day.__new__(_Day)
+        clone.sc, clone.tally, clone.observer = self.sc, _NO_TALLY, None
+        clone.full_pool, clone.audit, clone.called = self.full_pool, False, None
+        clone.policy, clone.k = self.policy, self.k
+        clone.rng_arrivals = clone.rng_service = clone.rng_no_show = rng
+        clone.next_id, clone.seq = self.next_id, self.seq
+        clone.waiting = dict(self.waiting)  # router.Ticket is immutable
+        clone.queues = {key: deque(q) for key, q in self.queues.items()}
+        twin = {}  # original counter -> its copy
+        for c in self.counters.values():
+            copy = _Counter(c.spec_id, c.rc, [], state=c.state, active=c.active,
+                            called_at=c.called_at, window=dict(c.window), opened_at=c.opened_at,
+                            close_pending=c.close_pending, intervals=[],
+                            last_close_s=c.last_close_s, last_free=c.last_free,
+                            awaiting=c.awaiting)  # fmt: skip
+            twin[c] = copy
+        clone.counters = {cid: twin[c] for cid, c in self.counters.items()}
+        key_of = {id(q): key for key, q in self.queues.items()}
+        for c, copy in twin.items():
+            copy.queues = [clone.queues[key_of[id(q)]] for q in c.queues]
+        clone.takers = {key: [twin[c] for c in cs] for key, cs in self.takers.items()}
+        clone.service = {bt.code: _sampler(bt.service, rng) for bt in self.sc.business_types}
+        clone.service_mean = self.service_mean
+        clone.start_s, clone.end_s = self.start_s, self.end_s
+        specs = {bt.code: bt.service for bt in self.sc.business_types}
+        events = []
+        for at, seq, kind, data in self.events:
+            if kind == ARRIVE and data[0] is not None:  # a Poisson stream: draw afresh
+                at = clone._next_arrival(now, data[3])
+                if at is None:
+                    continue
+            elif kind == FREE:
+                c, data = data, twin[data]
+                if c.awaiting != c.active.id and at > now:  # in service: the rest is unknown
+                    elapsed = now - c.called_at
+                    at = now + _residual(specs[c.active.business_type], elapsed, rng)
+            events.append((at, seq, kind, data))
+        heapq.heapify(events)
+        clone.events = events
+        clone.forked_at = now
+        return clone
+
+    def run_until_called(self, ticket_id, *, just_issued: bool = False) -> float | None:
+        """Run this forked day until ``ticket_id`` is called: the call time, or None if the day
+        ends without calling it. ``just_issued``: the day was forked from ``on_arrival`` of this
+        ticket, so it is first offered to the idle counters that may take it, as ``_arrive``
+        goes on to do."""
+        waiting = self.waiting
+        ticket = waiting.get(ticket_id)
+        if ticket is None:
+            return None
+        now = self.forked_at
+        if just_issued:
+            for counter in self.takers[(ticket.business_type, ticket.lane)]:
+                if counter.state == OPEN_STATE and counter.active is None:
+                    self._call(now, counter)
+                    if ticket_id not in waiting:
+                        return now
+        events, pop = self.events, heapq.heappop
+        handle = (self._arrive, self._free, self._open, self._close, self._pause, self._resume)
+        while events:
+            now, _, kind, data = pop(events)
+            if kind in (ARRIVE, PAUSE):
+                handle[kind](now, *data)
+            else:
+                handle[kind](now, data)
+            if ticket_id not in waiting:
+                return now
+        return None
+
     def _check(self) -> None:
         """Invariants 1 and 3, checked after every event when ``audit`` is on (tests)."""
         held = {}
@@ -375,6 +470,38 @@ def _unslotted(ticket: router.Ticket) -> router.Ticket:
     if ticket.slot is None:
         return ticket
     return router.Ticket(ticket.id, ticket.business_type, ticket.lane, ticket.issued_at)
+
+
+class _NoTally:
+    """A fork records nothing."""
+
+    def arrival(self, ticket) -> None:
+        pass
+
+    def called(self, ticket, now, *, served) -> None:
+        pass
+
+    def finished(self, ticket, done) -> None:
+        pass
+
+
+_NO_TALLY = _NoTally()
+
+
+def _residual(spec, elapsed: float, rng: random.Random) -> float:
+    """A draw of the remaining service of a customer of this ``spec`` already served for
+    ``elapsed`` seconds: S - a given S > a, from the service's true distribution."""
+    mean = spec.mean_s
+    if elapsed <= 0.0:
+        return _sampler(spec, rng)()
+    if spec.dist == "deterministic":
+        return max(mean - elapsed, 0.0)
+    if spec.dist == "exponential":
+        return rng.expovariate(1.0 / mean)  # memoryless
+    if spec.dist == "empirical":
+        longer = [s for s in spec.samples if s > elapsed]
+        return rng.choice(longer) - elapsed if longer else 0.0
+    return forecast.lognormal_residual(mean, spec.cv, elapsed, rng)
 
 
 def _sampler(spec, rng: random.Random):
@@ -406,9 +533,11 @@ def simulate(
     random streams) and pool their results. Deterministic for a seed.
 
     ``observer`` (optional) gets ``on_arrival(ticket, hall_state)`` and ``on_called(ticket_id,
-    now)``, and ``on_decision(counter_id, decision, now)`` if it has one. Ticket ids are unique
-    across replications. ``full_pool`` hands the router every waiting ticket instead of the live
-    system's candidates (for tests; slower); ``audit`` checks the invariants after every event.
+    now)``, ``on_decision(counter_id, decision, now)`` if it has one, and ``on_day(day)`` before
+    each replication runs if it has one (the day itself: ``day.fork`` replays its future).
+    Ticket ids are unique across replications. ``full_pool`` hands the router every waiting
+    ticket instead of the live system's candidates (for tests; slower); ``audit`` checks the
+    invariants after every event.
     """
     seed = scenario.seed if seed is None else seed
     replications = scenario.replications if replications is None else replications
@@ -416,8 +545,11 @@ def simulate(
         raise ValueError("replications must be at least 1")
     tally = Tally(scenario)
     next_id = 1
+    on_day = getattr(observer, "on_day", None)
     for r in range(replications):
         day = _Day(scenario, seed=seed, replication=r, tally=tally, observer=observer,
                    first_id=next_id, full_pool=full_pool, audit=audit)  # fmt: skip
+        if on_day is not None:
+            on_day(day)
         next_id = day.run()
     return tally.result(seed=seed, replications=replications)

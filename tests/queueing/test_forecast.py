@@ -140,3 +140,40 @@ def test_busy_counters_free_up_in_turn_not_all_at_once():
     assert forecast.forecast(random_service) == pytest.approx({1: 150.0, 2: 300.0})
     fixed = state(busy, [t(1), t(2)], policy=NO_WINDOW, service_cv={"pay": 0.0})
     assert forecast.forecast(fixed) == pytest.approx({1: 240.0, 2: 240.0})
+
+
+def test_a_sampled_forecast_is_the_median_wait_and_the_same_for_the_same_state():
+    """One counter, exponential services: a ticket behind one other waits the remainder of the
+    service in progress plus one service, Gamma(2, 300 s): mean 600 s, median 503 s. The median
+    is what an estimate judged by its absolute error should show."""
+    busy = CounterState(
+        "A", frozenset({"pay"}), serving_since=NOW - 60, serving_business_type="pay"
+    )
+    s = state([busy], [t(1)])
+    assert forecast_new(s, "pay") == pytest.approx(600.0)
+    sampled = forecast_new(s, "pay", replays=400)
+    assert sampled == pytest.approx(503.0, rel=0.08)
+    assert forecast_new(s, "pay", replays=400) == sampled
+    assert forecast.forecast(s, replays=400)[1] == pytest.approx(300 * math.log(2), rel=0.12)
+
+
+def test_fixed_length_services_sample_to_the_expected_wait():
+    busy = CounterState(
+        "A", frozenset({"pay"}), serving_since=NOW - 100, serving_business_type="pay"
+    )
+    s = state([busy], [t(1), t(2), t(3)], service_cv={"pay": 0.0})
+    assert forecast_new(s, "pay", replays=5) == pytest.approx(200.0 + 3 * 300.0)
+
+
+def test_auto_samples_a_short_queue_and_leaves_a_long_one_to_the_expected_value():
+    busy = CounterState(
+        "A", frozenset({"pay"}), serving_since=NOW - 60, serving_business_type="pay"
+    )
+    short = state([busy], [t(1)], service_cv={"pay": 0.8})
+    assert forecast_new(short, "pay", replays=forecast.AUTO) == forecast_new(
+        short, "pay", replays=forecast.SAMPLED_REPLAYS
+    )
+    assert forecast_new(short, "pay", replays=forecast.AUTO) < forecast_new(short, "pay")
+    # Past the budget (a run of 60 calls: 8 of them would not fit in 300), one run does.
+    long = state([busy], [t(i, ago=3600.0) for i in range(1, 60)], service_cv={"pay": 0.8})
+    assert forecast_new(long, "pay", replays=forecast.AUTO) == forecast_new(long, "pay")
