@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from counters.apologies import apology_for
+from counters.console_incidents import console_incidents_context
 from counters.models import Counter, CounterState, PauseReason
 from counters.selectors import (
     clerk_counter,
@@ -164,6 +165,7 @@ def console_counter(request, counter_id: int):
         "reasons": reasons,
         "interrupt_phrases": standard_phrases(hall=counter.hall, step=PhraseStep.INTERRUPT),
         "fault_phrases": standard_phrases(hall=counter.hall, step=PhraseStep.FAULT),
+        **console_incidents_context(counter=counter, role=role),  # the fault banner and dialog
     }
     return render(request, "counters/console.html", context)
 

@@ -64,6 +64,29 @@ class HallPublicOutput(serializers.Serializer):
     window_depth = serializers.IntegerField()
 
 
+class DisplayIncidentOutput(serializers.Serializer):
+    """An open system fault as customers see it (``hall.selectors.incident_public``)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="billing, network, printer, id_reader, power, other.")
+    kind_label = serializers.CharField(help_text="The kind in the request's language.")
+    severity = serializers.CharField(help_text="low, medium, high, critical.")
+    mode = serializers.CharField(
+        help_text='"unavailable": the affected types cannot be queued for; "warn": they can, '
+        "with a warning."
+    )
+    business_types = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="Codes of the affected business types; null: every business type.",
+    )
+    apology_zh = serializers.CharField()
+    apology_en = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
 class SnapshotOutput(serializers.Serializer):
     type = serializers.CharField(help_text='Always "snapshot".')
     seq = serializers.IntegerField(help_text="The hall's last event seq this snapshot includes.")
@@ -72,6 +95,9 @@ class SnapshotOutput(serializers.Serializer):
     business_types = BoardOutput(many=True)
     counters = DisplayCounterOutput(many=True)
     recent_calls = CallOutput(many=True, help_text="Newest first, today only.")
+    incidents = DisplayIncidentOutput(
+        many=True, help_text="Open system faults, oldest first: the apology banner while any."
+    )
 
 
 class HallSnapshotApi(APIView):

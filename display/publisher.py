@@ -26,7 +26,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from counters.models import Counter
-from display.events import event_message, touched_counters
+from display.events import INCIDENT_EVENTS, event_message, touched_counters
 from display.selectors import counter_states
 from hall.models import AuditEvent
 
@@ -56,7 +56,10 @@ def event_publish(*, event: AuditEvent, ticket=None) -> None:
     counter_ids = touched_counters(event)
     counters = counter_states(hall_id=event.hall_id, counter_ids=counter_ids)
     previous = {c["id"]: c["seq"] for c in counters}
-    if counter_ids:
+    # An incident's frame goes to the counters showing its apology with their prev_seq, but
+    # leaves their rows alone: it holds no hall lock, and writing a counter row that a counter
+    # action has locked (that action then waiting for this event's seq) would deadlock.
+    if counter_ids and event.kind not in INCIDENT_EVENTS:
         Counter.objects.filter(pk__in=counter_ids).update(last_event_seq=event.seq)
         for state in counters:
             state["seq"] = event.seq

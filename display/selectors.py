@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from counters.models import Counter, Interruption
 from hall.models import AuditEvent, EventKind, EventSequence, Hall
+from hall.selectors import incident_affects, incident_public, open_incidents
 from queueing.models import ACTIVE_STATUSES, Slot, Ticket
 from queueing.selectors import business_type_queues
 
@@ -138,6 +139,28 @@ def call_public(event: AuditEvent) -> dict:
     }
 
 
+def hall_incidents(*, hall: Hall) -> list[dict]:
+    """The hall's open incidents (system faults) as displays show them, oldest first."""
+    return [incident_public(incident) for incident in open_incidents(hall=hall)]
+
+
+def counter_incidents(*, counter: Counter, incidents: list[dict]) -> list[dict]:
+    """Those of ``incidents`` that affect a business type the counter serves (one query)."""
+    codes = list(counter.business_types.values_list("code", flat=True))
+    return [i for i in incidents if any(incident_affects(i, code) for code in codes)]
+
+
+def incident_counter_ids(*, hall_id: int, incident: dict) -> list[int]:
+    """The counters whose display shows this incident's apology: those serving a business type
+    it affects (every counter of the hall when it affects all)."""
+    counters = Counter.objects.filter(hall_id=hall_id)
+    if incident["business_types"] is not None:
+        counters = counters.filter(
+            business_types__hall_id=hall_id, business_types__code__in=incident["business_types"]
+        )
+    return sorted(set(counters.values_list("pk", flat=True)))
+
+
 def hall_snapshot(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
     """Everything the lobby display and the wall show, with the ``seq`` it is current to.
 
@@ -153,4 +176,5 @@ def hall_snapshot(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
         "business_types": business_type_board(hall=hall),
         "counters": counter_states(hall_id=hall.pk),
         "recent_calls": recent_calls(hall=hall, now=now),
+        "incidents": hall_incidents(hall=hall),
     }

@@ -59,6 +59,13 @@ LABELS = {
     "enable_sound": _("Tap to enable sound"),
     "voice_call": _("Number {number}, please go to counter {counter}."),
     "voice_ready": _("Number {number}, please get ready."),
+    # System faults (incidents): the lobby's banner, the board's flags, the restored notice.
+    "incident": _("System fault"),
+    "suspended": _("Suspended"),
+    "may_take_longer": _("May take longer"),
+    "restored": _("Service restored"),
+    "restored_thanks": _("Thank you for your patience."),
+    "voice_restored": _("The system has been restored. Thank you for your patience."),
 }
 
 
@@ -141,6 +148,8 @@ def counter_display(request, counter_id: int):
         "stream": "counter",
         "ws": f"/ws/counters/{counter.pk}/display/",
         "counter": counter.pk,
+        # Which incidents' apologies it shows, when it reads the hall's snapshot while offline.
+        "business_types": list(counter.business_types.values_list("code", flat=True)),
     }
     return _page(
         request,

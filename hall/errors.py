@@ -55,6 +55,13 @@ class BusinessTypeUnavailable(DomainError):
     default_message = _("This business type is unknown or not offered now.")
 
 
+class BusinessTypeSuspended(DomainError):
+    """An open incident (system fault) in mode "unavailable" blocks this business type."""
+
+    code = "business_type_suspended"
+    default_message = _("This business is temporarily unavailable because of a system fault.")
+
+
 class CounterClosed(DomainError):
     code = "counter_closed"
     default_message = _("The counter is closed.")

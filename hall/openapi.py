@@ -27,7 +27,8 @@ _ERRORS = {
     "403": "Not allowed (`forbidden`): another hall's device or counter, or the wrong role",
     "404": "Unknown hall, counter or ticket (`not_found`)",
     "409": "Conflicts with the current state (`counter_busy`, `counter_paused`, "
-    "`counter_closed`, `no_active_ticket`, `invalid_transition`, `hall_closed`, ...)",
+    "`counter_closed`, `no_active_ticket`, `invalid_transition`, `hall_closed`, "
+    "`business_type_suspended`, ...)",
     "422": "Idempotency-Key reused with a different request (`idempotency_key_reused`)",
 }
 

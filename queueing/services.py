@@ -5,13 +5,14 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from counters.models import VipMode
 from display.publisher import hall_reset_publish
 from hall.errors import (
+    BusinessTypeSuspended,
     BusinessTypeUnavailable,
     Forbidden,
     HallClosed,
@@ -19,8 +20,17 @@ from hall.errors import (
     InvalidTransition,
     TransferRefused,
 )
-from hall.i18n import localized_name
-from hall.models import AuditEvent, BusinessType, Device, EventKind, Hall, Role
+from hall.i18n import in_english, localized_name
+from hall.models import (
+    AuditEvent,
+    BusinessType,
+    Device,
+    EventKind,
+    Hall,
+    Incident,
+    IncidentMode,
+    Role,
+)
 from hall.selectors import staff_role
 from hall.services import event_record, event_seq_take, hall_lock
 from queueing.estimates import people_ahead, servers_for
@@ -75,6 +85,30 @@ def _resolve_lane(*, lane: str | None, reason: str, vip_account: str) -> tuple[s
     return lane, reason
 
 
+def _suspending_incident():
+    """The oldest open incident that makes the outer business type unavailable (a subquery of
+    the business type's own query, so issuing costs no extra query for it)."""
+    return (
+        Incident.objects.filter(
+            hall=OuterRef("hall"), resolved_at__isnull=True, mode=IncidentMode.UNAVAILABLE
+        )
+        .filter(Q(affects_all=True) | Q(business_types=OuterRef("pk")))
+        .order_by("opened_at", "pk")
+        .values("pk")[:1]
+    )
+
+
+def _refuse_suspended(business_type: BusinessType) -> None:
+    incident = Incident.objects.get(pk=business_type.suspended_by)
+    apology = incident.apology_en if in_english() else incident.apology_zh
+    raise BusinessTypeSuspended(
+        _("%(name)s is temporarily unavailable. %(apology)s")
+        % {"name": localized_name(business_type), "apology": apology},
+        fields={"business_type": "temporarily unavailable"},
+        incident=incident.pk,
+    )
+
+
 def ticket_issue(
     *,
     hall: Hall,
@@ -104,9 +138,11 @@ def ticket_issue(
             raise Forbidden(_("Only this hall's staff or kiosks may issue tickets."))
         origin = Origin.GREETER
 
-    business_type = BusinessType.objects.filter(
-        hall=hall, code=business_type_code, active=True
-    ).first()
+    business_type = (
+        BusinessType.objects.filter(hall=hall, code=business_type_code, active=True)
+        .annotate(suspended_by=Subquery(_suspending_incident()))
+        .first()
+    )
     if business_type is None:
         raise BusinessTypeUnavailable(
             _("Unknown or inactive business type: %(code)s") % {"code": business_type_code},
@@ -118,6 +154,8 @@ def ticket_issue(
             _("No counter in this hall serves %(name)s.") % {"name": localized_name(business_type)},
             fields={"business_type": "no counter serves it"},
         )
+    if business_type.suspended_by is not None:
+        _refuse_suspended(business_type)
     if override_hours and role != Role.MANAGER:
         raise Forbidden(_("Only a manager may issue outside opening hours."))
     if not hall.is_open_at(now) and not override_hours:

@@ -11,6 +11,13 @@ repeats the choice back (复述) and carries a fresh Idempotency-Key: one per co
 reused if the customer retries). Issuing goes through the public API; the ticket shown and
 printed is the print view of queueing/views/status.py.
 
+System faults (DOMAIN rule 4): while an incident is open, the board carries its apology and
+marks each business type it affects, either temporarily unavailable (the incident's mode
+``unavailable``: the button is disabled and ``ticket_issue`` refuses it too) or queueable with a
+warning (mode ``warn``), which the confirmation repeats. The page also listens to the hall's live
+stream (kiosk devices may read it) and re-reads the board at once on an ``incident.*`` frame, so
+an incident shows and clears within a second rather than at the next refresh.
+
 Inactivity brings the kiosk back to the welcome: ``IDLE_SECONDS`` on the choice and confirm
 steps, ``PRINTED_IDLE_SECONDS`` after printing. ``?idle=<seconds>`` (3..600) overrides both for
 one page load; the browser tests use it so as not to wait a minute. It changes nothing but how
@@ -20,15 +27,16 @@ soon this screen resets itself.
 import math
 import uuid
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from hall.auth import device_for_token
-from hall.models import DeviceKind, Hall, Role
+from hall.models import DeviceKind, Hall, IncidentMode, Role
 from hall.pages import Refused
-from hall.selectors import staff_role
+from hall.selectors import incident_affects, incident_public, open_incidents, staff_role
 from queueing.models import SELF_DECLARABLE_REASONS, PriorityReason
 from queueing.selectors import business_type_queues
 
@@ -52,6 +60,7 @@ SCRIPT_STRINGS = {
     "failed": _("Sorry, we could not print your ticket."),
     "closed": _("Sorry, the hall is not issuing tickets right now."),
     "unavailable": _("Sorry, this business is not available right now."),
+    "suspended": _("Sorry, this business is temporarily unavailable."),
     "network": _("Sorry, the kiosk has lost its connection."),
     "ask_greeter": _("Please try again, or ask our greeter for help."),
 }
@@ -93,13 +102,29 @@ def _idle_seconds(request) -> tuple[int, int]:
     return override, override
 
 
-def _board(hall: Hall) -> list:
+def _incidents(hall: Hall) -> list[dict]:
+    """The hall's open incidents as customers see them (two queries)."""
+    return [incident_public(incident) for incident in open_incidents(hall=hall)]
+
+
+def _board(hall: Hall, incidents: list[dict]) -> list:
+    """The business types, each with ``available``, ``wait_minutes`` and ``incident``: the open
+    incident that affects it, if any (one that makes it unavailable before one that warns)."""
     types = business_type_queues(hall=hall)
     for bt in types:
-        bt.available = bt.total > 0
+        affecting = [i for i in incidents if incident_affects(i, bt.code)]
+        affecting.sort(key=lambda i: i["mode"] != IncidentMode.UNAVAILABLE)
+        bt.incident = affecting[0] if affecting else None
+        bt.suspended = bool(bt.incident) and bt.incident["mode"] == IncidentMode.UNAVAILABLE
+        bt.available = bt.total > 0 and not bt.suspended
         wait = bt.estimated_wait_s
         bt.wait_minutes = None if wait is None else math.ceil(wait / 60)
     return types
+
+
+def _board_context(hall: Hall, token: str) -> dict:
+    incidents = _incidents(hall)
+    return {"hall": hall, "types": _board(hall, incidents), "incidents": incidents, "token": token}
 
 
 def _with_token(url: str, token: str) -> str:
@@ -121,8 +146,20 @@ def kiosk(request, hall: str):
         "printed_idle_s": printed_idle_s,
         "board_refresh_s": BOARD_REFRESH_SECONDS,
         "strings": {key: str(text) for key, text in SCRIPT_STRINGS.items()},
+        # The hall's live stream (display/static/display/live.js): incidents show at once.
+        "live": {
+            "stream": "hall",
+            "ws": f"/ws/halls/{hall_obj.code}/display/",
+            "counter": None,
+            "snapshot": reverse("snapshot", args=[hall_obj.code]),
+            "token": token,
+            "hall": hall_obj.code,
+            "timezone": hall_obj.timezone,
+            "heartbeat_s": settings.DISPLAY_HEARTBEAT_SECONDS,
+            "labels": {},
+        },
     }
-    context = {"hall": hall_obj, "types": _board(hall_obj), "token": token, "config": config}
+    context = {**_board_context(hall_obj, token), "config": config}
     return render(request, "queueing/kiosk.html", context)
 
 
@@ -133,19 +170,28 @@ def kiosk_board(request, hall: str):
         token = _admit(request, hall_obj)
     except Refused as refusal:
         return _refused(request, refusal, fragment=True)
-    context = {"hall": hall_obj, "types": _board(hall_obj), "token": token}
-    return render(request, "queueing/kiosk_board.html", context)
+    return render(request, "queueing/kiosk_board.html", _board_context(hall_obj, token))
 
 
 def kiosk_confirm(request, hall: str, code: str):
     """The confirmation of one business type (a fragment): the choice said back (复述), the ID
-    reminder, the people ahead, the priority, VIP and phone options, and its Idempotency-Key."""
+    reminder, the people ahead, the priority, VIP and phone options, and its Idempotency-Key;
+    the warning of an incident that affects the business (the customer may still queue)."""
     hall_obj = Hall.objects.filter(code=hall).first()
     try:
         token = _admit(request, hall_obj)
     except Refused as refusal:
         return _refused(request, refusal, fragment=True)
-    business_type = next((bt for bt in _board(hall_obj) if bt.code == code), None)
+    business_type = next(
+        (bt for bt in _board(hall_obj, _incidents(hall_obj)) if bt.code == code), None
+    )
+    if business_type is not None and business_type.suspended:
+        apology = business_type.incident
+        return HttpResponse(
+            f"{apology['apology_zh']} {apology['apology_en']}",
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
     if business_type is None or not business_type.available:
         return HttpResponse(_("This business is not available right now."), status=404)
     reasons = [(reason.value, SELF_DECLARED_LABELS[reason]) for reason in SELF_DECLARABLE_REASONS]

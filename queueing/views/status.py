@@ -10,6 +10,9 @@ QR code on the ticket):
   script puts it on screen), ``?print=1`` opens the print dialog at once (the greeter tablet).
 
 Neither carries personal data: no phone, no VIP account, no name.
+
+While a system fault (incident) affects the ticket's business type, a waiting customer's card
+carries its apology (DOMAIN rule 4); it goes when the incident is resolved, at the next poll.
 """
 
 import math
@@ -19,6 +22,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hall.i18n import in_english
+from hall.selectors import incident_affects, incident_public, open_incidents
 from queueing.models import Lane, Slot, Status, Ticket
 from queueing.qr import qr_svg
 from queueing.selectors import ticket_for_customer
@@ -49,12 +54,27 @@ def _describe(ticket: Ticket) -> Ticket:
     return ticket
 
 
+def _with_apology(ticket: Ticket) -> Ticket:
+    """``ticket.apology``: the apology of the first open incident that affects a waiting
+    ticket's business type, in the page's language (one query when nothing is open)."""
+    ticket.apology = ""
+    if ticket.status != Status.WAITING:
+        return ticket
+    code = ticket.business_type.code
+    for incident in open_incidents(hall=ticket.hall):
+        data = incident_public(incident)
+        if incident_affects(data, code):
+            ticket.apology = data["apology_en"] if in_english() else data["apology_zh"]
+            break
+    return ticket
+
+
 def ticket_status(request, token: str):
     ticket = ticket_for_customer(token=token)
     if ticket is None:
         return _missing(request)
     context = {
-        "ticket": _describe(ticket),
+        "ticket": _with_apology(_describe(ticket)),
         "card_url": reverse("ticket-status-card", args=[token]),
         "poll_s": POLL_SECONDS,
     }
@@ -65,7 +85,8 @@ def ticket_status_card(request, token: str):
     ticket = ticket_for_customer(token=token)
     if ticket is None:
         return render(request, "queueing/status_card_missing.html", status=404)
-    return render(request, "queueing/status_card.html", {"ticket": _describe(ticket)})
+    context = {"ticket": _with_apology(_describe(ticket))}
+    return render(request, "queueing/status_card.html", context)
 
 
 def ticket_print(request, token: str):

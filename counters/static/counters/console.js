@@ -271,7 +271,12 @@ document.addEventListener("keydown", (event) => {
 
 // --- live --------------------------------------------------------------------------------
 
-const live = { onSnapshot: refreshSoon, onEvent: refreshSoon };
+// Frames are also re-dispatched for the console's other modules (incidents.js).
+const relay = (frame) => document.dispatchEvent(new CustomEvent("hallq:frame", { detail: frame }));
+const live = {
+  onSnapshot: (frame) => (refreshSoon(), relay(frame)),
+  onEvent: (frame) => (refreshSoon(), relay(frame)),
+};
 connectLive(config.live.counter, live);
 connectLive(config.live.hall, live);
 applyActions();

@@ -1,5 +1,8 @@
 // The screen above one counter: the ticket being served and the greeted one ("请准备"), the
 // apology while paused, "counter closed" while closed. The counter's number is always shown.
+// While a system fault (incident) affects a business type this counter serves, its apology
+// shows above the rest (the stream sends such a counter the incident's events; the snapshot
+// carries the open ones that concern it).
 
 import { connectLive, readConfig } from "./live.js";
 
@@ -7,6 +10,12 @@ const config = readConfig();
 const body = document.querySelector("[data-counter-body]");
 const $ = (selector) => body.querySelector(selector);
 let counter = null;
+let incidents = new Map(); // open incidents that affect this counter, by id
+
+function concernsMe(incident) {
+  const codes = config.business_types || [];
+  return incident.business_types === null || incident.business_types.some((c) => codes.includes(c));
+}
 
 function render() {
   const { state, current, greeted, pause } = counter;
@@ -18,18 +27,36 @@ function render() {
   $("[data-greeted-line]").hidden = !greeted;
   $("[data-apology-zh]").textContent = pause ? pause.apology_zh : "";
   $("[data-apology-en]").textContent = pause ? pause.apology_en : "";
+  renderIncident(shown);
+}
+
+function renderIncident(shown) {
+  const open = [...incidents.values()].sort((a, b) => a.id - b.id);
+  // Paused or closed, the screen already apologises or says the counter is shut.
+  const show = open.length > 0 && (shown === "open" || shown === "idle");
+  const box = $("[data-counter-incident]");
+  box.hidden = !show;
+  body.classList.toggle("has-incident", show);
+  const first = open.find((i) => i.mode === "unavailable") || open[0];
+  $("[data-incident-zh]").textContent = show ? first.apology_zh : "";
+  $("[data-incident-en]").textContent = show ? first.apology_en : "";
 }
 
 connectLive(config, {
   onSnapshot(snapshot) {
     counter = snapshot.counter;
+    // The stream's snapshot holds this counter's incidents; the hall's (read while the socket
+    // is down) holds all of them.
+    incidents = new Map((snapshot.incidents || []).filter(concernsMe).map((i) => [i.id, i]));
     render();
   },
   onEvent(frame) {
     const mine = (frame.counters || []).find((c) => c.id === config.counter);
-    if (mine) {
-      counter = mine;
-      render();
+    if (mine) counter = mine;
+    if (frame.incident) {
+      if (frame.type === "incident.resolved") incidents.delete(frame.incident.id);
+      else incidents.set(frame.incident.id, frame.incident);
     }
+    if (mine || frame.incident) render();
   },
 });

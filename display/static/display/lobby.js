@@ -1,5 +1,11 @@
 // The lobby display: latest calls, each open counter's window, the queue per business type,
 // notices (apologies of paused counters), the hall's clock, and the voice.
+//
+// System faults (incidents): while any is open, an apology banner in Chinese and English sits
+// under the header and the board flags each affected business type. incident.opened is
+// announced once by voice (the apology, in English too if the hall announces in English);
+// incident.resolved takes the banner down, shows "service restored" for a minute and says so
+// once. A snapshot (first load, reconnect) shows the banner but says nothing: it is not news.
 
 import { connectLive, el, fill, readConfig } from "./live.js";
 import { createVoice } from "./voice.js";
@@ -7,6 +13,8 @@ import { createVoice } from "./voice.js";
 const FRESH_MS = 8000; // the newest call stays highlighted this long
 const NOTICE_ROTATE_MS = 8000;
 const CALL_ROWS = 5;
+const RESTORED_MS = 60000; // how long "service restored" stays up after the last resolution
+const BANNER_ROWS = 2; // incidents shown at once; more are counted ("+1")
 
 const config = readConfig();
 const t = config.labels;
@@ -21,8 +29,12 @@ const state = {
   freshSeq: null,
   clockOffset: 0, // server clock minus this screen's
   noticeIndex: 0,
+  incidents: new Map(), // open ones, by id
+  restoredUntil: 0,
 };
 let freshTimer = null;
+let restoredTimer = null;
+const announced = new Set(); // "opened:12", "resolved:12": each said once
 
 function both(key, values = {}) {
   return [fill(t[key].zh, values), el("span", { lang: "en" }, fill(t[key].en, values))];
@@ -46,6 +58,7 @@ function onSnapshot(snapshot) {
   state.businessTypes = snapshot.business_types;
   state.counters = new Map(snapshot.counters.map((c) => [c.id, c]));
   state.calls = snapshot.recent_calls;
+  state.incidents = new Map((snapshot.incidents || []).map((i) => [i.id, i]));
   state.clockOffset = Date.parse(snapshot.now) - Date.now();
   const newest = state.calls[0];
   markFresh(newest, newest ? Date.parse(snapshot.now) - Date.parse(newest.at) : Infinity);
@@ -62,11 +75,51 @@ function onEvent(frame) {
   if (frame.type === "ticket.called" || frame.type === "ticket.recalled") {
     voice.announce(frame, state.hall && state.hall.announce_english);
   }
+  if (frame.incident) onIncident(frame);
   render();
+}
+
+function onIncident(frame) {
+  const incident = frame.incident;
+  const english = state.hall && state.hall.announce_english;
+  if (frame.type === "incident.resolved" || incident.resolved_at) {
+    state.incidents.delete(incident.id);
+    if (frame.type === "incident.resolved") {
+      state.restoredUntil = Date.now() + RESTORED_MS;
+      clearTimeout(restoredTimer);
+      restoredTimer = setTimeout(renderIncidents, RESTORED_MS + 50);
+      sayOnce(`resolved:${incident.id}`, [
+        { text: t.voice_restored.zh, lang: "zh-CN" },
+        english ? { text: t.voice_restored.en, lang: "en-US" } : null,
+      ]);
+    }
+    return;
+  }
+  state.incidents.set(incident.id, incident);
+  if (frame.type === "incident.opened") {
+    sayOnce(`opened:${incident.id}`, [
+      { text: incident.apology_zh, lang: "zh-CN" },
+      english ? { text: incident.apology_en, lang: "en-US" } : null,
+    ]);
+  }
+}
+
+function sayOnce(key, lines) {
+  if (announced.has(key)) return;
+  announced.add(key);
+  voice.say(lines.filter(Boolean));
+}
+
+function affecting(code) {
+  const open = [...state.incidents.values()].filter(
+    (i) => i.business_types === null || i.business_types.includes(code),
+  );
+  return open.find((i) => i.mode === "unavailable") || open[0] || null;
 }
 
 function render() {
   $("[data-hall-name]").textContent = state.hall.name;
+  renderIncidents();
   renderCalls();
   renderCounters();
   renderBoard();
@@ -160,9 +213,19 @@ function renderBoard() {
         : minutes === null
           ? ["—"]
           : both("wait_about", { m: minutes });
+    const incident = affecting(bt.code);
+    const flag = incident
+      ? incident.mode === "unavailable"
+        ? ["suspended", both("suspended")]
+        : ["warned", both("may_take_longer")]
+      : null;
     return el(
       "div",
-      { class: `tile${bt.waiting ? "" : " quiet"}`, "data-business-type": bt.code },
+      {
+        class: `tile${bt.waiting ? "" : " quiet"}${flag ? ` tile-${flag[0]}` : ""}`,
+        "data-business-type": bt.code,
+        "data-incident": flag ? flag[0] : null,
+      },
       el("div", { class: "tile-prefix" }, bt.prefix),
       el(
         "div",
@@ -176,13 +239,61 @@ function renderBoard() {
         el("strong", { "data-waiting": bt.waiting }, String(bt.waiting)),
         el("span", {}, t.waiting.zh, el("span", { lang: "en" }, t.waiting.en)),
       ),
-      el("div", { class: "tile-wait" }, ...wait),
+      flag
+        ? el("div", { class: "tile-flag" }, ...flag[1])
+        : el("div", { class: "tile-wait" }, ...wait),
     );
   });
   $("[data-board]").replaceChildren(...tiles);
 }
 
-// Apologies of paused counters now; later issues add system faults here.
+function renderIncidents() {
+  const banner = $("[data-incidents]");
+  const open = [...state.incidents.values()].sort((a, b) => a.id - b.id);
+  const restored = !open.length && Date.now() < state.restoredUntil;
+  document.body.classList.toggle("has-incident", open.length > 0 || restored);
+  banner.hidden = !open.length && !restored;
+  if (restored) {
+    banner.className = "incident-banner restored";
+    banner.replaceChildren(
+      el("div", { class: "incident-label" }, el("span", { class: "incident-icon" }, "✓")),
+      el(
+        "div",
+        { class: "incident-text" },
+        el("div", { class: "incident-zh" }, `${t.restored.zh}  ${t.restored_thanks.zh}`),
+        el("div", { class: "incident-en", lang: "en" }, `${t.restored.en}. ${t.restored_thanks.en}`),
+      ),
+    );
+    return;
+  }
+  if (!open.length) {
+    banner.replaceChildren();
+    return;
+  }
+  banner.className = "incident-banner";
+  const rows = open.slice(0, BANNER_ROWS).map((incident) =>
+    el(
+      "div",
+      { class: "incident-text", "data-incident": incident.id, "data-mode": incident.mode },
+      el("div", { class: "incident-zh" }, incident.apology_zh),
+      el("div", { class: "incident-en", lang: "en" }, incident.apology_en),
+    ),
+  );
+  const more = open.length - BANNER_ROWS;
+  banner.replaceChildren(
+    el(
+      "div",
+      { class: "incident-label" },
+      el("span", { class: "incident-icon", "aria-hidden": "true" }, "!"),
+      el("span", {}, t.incident.zh),
+      el("span", { lang: "en" }, t.incident.en),
+    ),
+    el("div", { class: "incident-rows" }, rows),
+    ...(more > 0 ? [el("div", { class: "incident-more" }, `+${more}`)] : []),
+  );
+}
+
+// Apologies of paused counters (system faults have their own banner, above).
 function notices() {
   return [...state.counters.values()]
     .filter((c) => c.state === "paused" && c.pause)

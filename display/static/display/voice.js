@@ -4,7 +4,9 @@
 // Announcements queue and never overlap. Browsers refuse sound before a user gesture, so until
 // someone taps the "Tap to enable sound" control (or Chromium runs with
 // --autoplay-policy=no-user-gesture-required) calls are only written down, not spoken.
-// window.hallqVoice.log holds every announcement text, spoken or not, for browser tests.
+// window.hallqVoice.log holds every announcement text, spoken or not, for browser tests, and
+// window.hallqVoice.announcements the same grouped by announcement. The lobby also says system
+// faults' apologies and "service restored" through say() (lobby.js).
 
 import { fill } from "./live.js";
 
@@ -15,7 +17,7 @@ const CHIME = [
 const CHIME_SECONDS = 0.85;
 
 export function createVoice(labels, button) {
-  const voice = { log: [], queue: [], enabled: false, speaking: false };
+  const voice = { log: [], announcements: [], queue: [], enabled: false, speaking: false };
   window.hallqVoice = voice;
   let audio = null;
 
@@ -53,6 +55,13 @@ export function createVoice(labels, button) {
     if (english) {
       lines.push({ text: fill(labels.voice_call.en, { number, counter }), lang: "en-US" });
     }
+    say(lines);
+  }
+
+  // Anything else said aloud after the chime, e.g. a system fault's apology:
+  // [{text, lang: "zh-CN" | "en-US"}, ...], in order, queued behind any call being spoken.
+  function say(lines) {
+    voice.announcements.push(lines.map((line) => line.text)); // one entry per announcement
     voice.log.push(...lines.map((line) => line.text));
     if (!voice.enabled) return;
     voice.queue.push(lines);
@@ -111,6 +120,7 @@ export function createVoice(labels, button) {
   }
 
   voice.announce = announce;
+  voice.say = say;
   return voice;
 }
 

@@ -5,6 +5,7 @@
 // the first tap, so a double tap or a retry issues one ticket.
 
 import { api, ApiError } from "/static/hall/page.js";
+import { connectLive } from "/static/display/live.js";
 
 const config = JSON.parse(document.getElementById("kiosk-config").textContent);
 const strings = config.strings;
@@ -21,6 +22,7 @@ let step = "welcome";
 let idleTimer = null;
 let busy = false;
 let keypadTarget = null;
+let lastBoardHtml = null;
 
 // ---- Steps and the idle timer ----------------------------------------------------------------
 
@@ -92,12 +94,31 @@ async function refreshBoard() {
   if (step !== "welcome" || board.contains(document.activeElement)) return;
   try {
     const response = await fetch(config.board_url, { credentials: "same-origin" });
-    if (response.ok) board.innerHTML = await response.text();
+    if (!response.ok) return;
+    const html = await response.text();
+    // Unchanged: leave the buttons alone (nothing flickers under a finger).
+    if (html !== lastBoardHtml) {
+      board.innerHTML = html;
+      lastBoardHtml = html;
+    }
   } catch {
     // Keep the last board; the next refresh will try again.
   }
 }
 setInterval(refreshBoard, config.board_refresh_s * 1000);
+
+// A system fault opened, acknowledged or resolved: re-read the board now (its apology and the
+// affected businesses), not at the next refresh. A reconnect's snapshot re-reads it too (the
+// first one does not: the page was just rendered with the board).
+let snapshots = 0;
+connectLive(config.live, {
+  onSnapshot: () => {
+    if (snapshots++ > 0) refreshBoard();
+  },
+  onEvent: (frame) => {
+    if (String(frame.type).startsWith("incident.")) refreshBoard();
+  },
+});
 
 board.addEventListener("click", async (event) => {
   const button = event.target.closest("[data-business]");
@@ -105,6 +126,11 @@ board.addEventListener("click", async (event) => {
   busy = true;
   try {
     const response = await fetch(button.dataset.confirmUrl, { credentials: "same-origin" });
+    if (response.status === 409) {
+      // Suspended by a system fault since the board was drawn: the apology is the answer.
+      failed(strings.suspended, await response.text());
+      return;
+    }
     if (!response.ok) throw new Error(String(response.status));
     confirmBox.innerHTML = await response.text();
     keypadTarget = null;
@@ -222,7 +248,11 @@ function explain(error) {
     slot.hidden = false;
     return;
   }
-  const titles = { hall_closed: strings.closed, business_type_unavailable: strings.unavailable };
+  const titles = {
+    hall_closed: strings.closed,
+    business_type_unavailable: strings.unavailable,
+    business_type_suspended: strings.suspended,
+  };
   const title = titles[error?.code] || strings.failed;
   failed(title, error?.message || "");
 }

@@ -1,0 +1,338 @@
+"""System faults (系统故障): opening with an apology everywhere it shows, acknowledging,
+resolving with the duration and the customers affected (DOMAIN rule 4).
+
+Opening and resolving each write one audit event (``incident.opened`` / ``incident.resolved``,
+carrying ``incident_public``), so displays, kiosks and consoles learn it live with the hall's
+``seq``; the apology log records each place the apology is shown; the notifications go through
+Celery after commit (hall/escalation.py).
+"""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from counters.models import Counter
+from hall.apologies import apology_record, apology_withdraw
+from hall.errors import DomainError, Forbidden, InvalidInput, NotFound
+from hall.escalation import department_for
+from hall.models import (
+    ApologyPlace,
+    ApologySource,
+    AuditEvent,
+    BusinessType,
+    EventKind,
+    Hall,
+    Incident,
+    IncidentKind,
+    IncidentMode,
+    IncidentSeverity,
+    Role,
+)
+from hall.selectors import incident_public, staff_role
+from hall.services import event_record
+from queueing.models import Ticket
+
+INCIDENT_ROLES = (Role.CLERK, Role.MANAGER)
+
+
+class IncidentAlreadyResolved(DomainError):
+    code = "incident_resolved"
+    default_message = gettext_lazy("This incident is already resolved.")
+
+
+# What is out of order, in the apology: (Chinese, English).
+_WHAT = {
+    IncidentKind.BILLING: ("营业系统", "the business system"),
+    IncidentKind.NETWORK: ("网络", "the network"),
+    IncidentKind.PRINTER: ("打印机", "the printer"),
+    IncidentKind.ID_READER: ("身份证读卡器", "the ID-card reader"),
+    IncidentKind.POWER: ("供电", "the power supply"),
+    IncidentKind.OTHER: ("系统", "the system"),
+}
+APOLOGY_MAX = 300  # the model's field length
+
+
+def apology_text(*, kind: str, mode: str, business_types: list[BusinessType]) -> tuple[str, str]:
+    """The apology in Chinese and English: DOMAIN's standard phrase (非常抱歉,系统暂时故障,
+    我们已通知相关部门尽快处理), naming what failed and, unless every business is affected, which.
+
+    Both languages are stored (and shown side by side), like a counter pause's apology.
+    """
+    what_zh, what_en = _WHAT[IncidentKind(kind)]
+    unavailable = mode == IncidentMode.UNAVAILABLE
+    names_zh = "、".join(bt.name_zh for bt in business_types)
+    names_en = ", ".join(bt.name_en for bt in business_types)
+    if not business_types:
+        clause_zh = ",业务暂停办理" if unavailable else ""
+        clause_en = "; service is suspended" if unavailable else ""
+    elif unavailable:
+        clause_zh, clause_en = f",{names_zh}业务暂停办理", f"; {names_en} suspended"
+    else:
+        clause_zh, clause_en = f",{names_zh}业务办理可能延迟", f"; {names_en} may take longer"
+    zh = f"非常抱歉,{what_zh}暂时故障{clause_zh},我们已通知相关部门尽快处理。"
+    en = (
+        f"We are sorry: {what_en} is temporarily down{clause_en}. "
+        "The responsible team has been notified and is working on it."
+    )
+    if len(zh) > APOLOGY_MAX or len(en) > APOLOGY_MAX:  # many long names: say "some services"
+        zh = f"非常抱歉,{what_zh}暂时故障,部分业务受影响,我们已通知相关部门尽快处理。"
+        en = (
+            f"We are sorry: {what_en} is temporarily down; some services are affected. "
+            "The responsible team has been notified and is working on it."
+        )
+    return zh, en
+
+
+def _require_staff(*, user, hall: Hall) -> None:
+    if staff_role(user=user, hall=hall) not in INCIDENT_ROLES:
+        raise Forbidden(_("Only this hall's clerks and managers may report or handle faults."))
+
+
+def _incident(incident_id: int) -> Incident:
+    incident = Incident.objects.select_related("hall").filter(pk=incident_id).first()
+    if incident is None:
+        raise NotFound(_("No such incident."))
+    return incident
+
+
+def _choice(value: str, choices, field: str) -> str:
+    if value not in choices.values:
+        raise InvalidInput(
+            _("%(field)s must be one of: %(values)s")
+            % {"field": field, "values": ", ".join(choices.values)},
+            fields={field: "invalid choice"},
+        )
+    return value
+
+
+def incident_open(
+    *,
+    hall: Hall,
+    kind: str,
+    reporter,
+    business_types: list[BusinessType] | None = None,
+    severity: str = IncidentSeverity.HIGH,
+    mode: str = IncidentMode.WARN,
+    description: str = "",
+    now: datetime.datetime | None = None,
+) -> Incident:
+    """A clerk or manager reports a fault: the apology goes up on the lobby display, the kiosk,
+    the status pages and every counter serving an affected business type, and the responsible
+    department is notified once the transaction commits (then again until acknowledged).
+
+    ``business_types`` None or empty: every business type is affected. No lock: an incident
+    changes no counter's window; its event takes the hall's seq like any other.
+    """
+    now = now or timezone.now()
+    _choice(kind, IncidentKind, "kind")
+    _choice(severity, IncidentSeverity, "severity")
+    _choice(mode, IncidentMode, "mode")
+    _require_staff(user=reporter, hall=hall)
+    business_types = list(dict.fromkeys(business_types or []))
+    if any(bt.hall_id != hall.pk for bt in business_types):
+        raise InvalidInput(
+            _("A business type of another hall."), fields={"business_types": "not in this hall"}
+        )
+    apology_zh, apology_en = apology_text(kind=kind, mode=mode, business_types=business_types)
+    department = department_for(hall=hall, kind=kind)
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            hall=hall,
+            kind=kind,
+            severity=severity,
+            mode=mode,
+            affects_all=not business_types,
+            description=description,
+            apology_zh=apology_zh,
+            apology_en=apology_en,
+            department=department,
+            reporter=reporter,
+            opened_at=now,
+            # The first round is due at once; the task sent after commit claims it.
+            next_notify_at=now if department is not None else None,
+        )
+        incident.business_types.set(business_types)
+        apology = {
+            "hall": hall,
+            "source": ApologySource.INCIDENT,
+            "incident": incident,
+            "text_zh": apology_zh,
+            "text_en": apology_en,
+            "at": now,
+        }
+        for place in (ApologyPlace.LOBBY, ApologyPlace.KIOSK, ApologyPlace.STATUS_PAGE):
+            apology_record(place=place, **apology)
+        counters = Counter.objects.filter(hall=hall)
+        if business_types:
+            counters = counters.filter(business_types__in=business_types).distinct()
+        for counter_id in counters.order_by("number").values_list("pk", flat=True):
+            apology_record(place=ApologyPlace.COUNTER, counter_id=counter_id, **apology)
+        event_record(
+            hall=hall,
+            kind=EventKind.INCIDENT_OPENED,
+            actor=reporter,
+            data={"incident": incident_public(incident)},
+            at=now,
+        )
+        if department is not None:
+            _escalate_on_commit(incident.pk)
+    return incident
+
+
+def _escalate_on_commit(incident_id: int) -> None:
+    from hall.tasks import escalate_incident
+
+    transaction.on_commit(lambda: escalate_incident.delay(incident_id), robust=True)
+
+
+def incident_acknowledge(
+    *, incident_id: int, by: str, user=None, now: datetime.datetime | None = None
+) -> Incident:
+    """Someone (the department through its signed link, or the hall's staff) says they are on
+    it: no more rounds. Acknowledging again, or after resolution, changes nothing.
+
+    Compare-and-set on ``acknowledged_at IS NULL``: of two acknowledgements one wins, and a
+    round being claimed at that moment is not sent (the claim requires it unacknowledged, and
+    the send checks again).
+    """
+    now = now or timezone.now()
+    incident = _incident(incident_id)
+    if user is not None:
+        _require_staff(user=user, hall=incident.hall)
+    by = (by or "").strip()[:150]
+    if not by and user is not None:
+        by = (user.get_full_name() or user.get_username())[:150]
+    if not by:
+        raise InvalidInput(_("Say who acknowledges."), fields={"by": "required"})
+    with transaction.atomic():
+        acknowledged = Incident.objects.filter(
+            pk=incident.pk, acknowledged_at__isnull=True, resolved_at__isnull=True
+        ).update(acknowledged_at=now, acknowledged_by=by, next_notify_at=None)
+        incident.refresh_from_db()
+        if acknowledged == 1:
+            event_record(
+                hall=incident.hall,
+                kind=EventKind.INCIDENT_ACKNOWLEDGED,
+                actor=user,
+                data={"incident": incident_public(incident), "by": by},
+                at=now,
+            )
+    return incident
+
+
+def incident_resolve(
+    *, incident_id: int, user, resolution: str = "", now: datetime.datetime | None = None
+) -> Incident:
+    """Close the incident with its duration and the customers it affected; the apologies come
+    down, displays and kiosks are restored (the event), and everyone told hears it is over.
+
+    Compare-and-set on ``resolved_at IS NULL``: resolving twice is refused (409).
+    """
+    now = now or timezone.now()
+    incident = _incident(incident_id)
+    _require_staff(user=user, hall=incident.hall)
+    if incident.resolved_at is not None:
+        raise IncidentAlreadyResolved()
+    now = max(now, incident.opened_at)
+    affected = incident_affected_customers(incident=incident, until=now)
+    with transaction.atomic():
+        resolved = Incident.objects.filter(pk=incident.pk, resolved_at__isnull=True).update(
+            resolved_at=now,
+            resolved_by=user,
+            resolution=resolution,
+            affected_customers=affected,
+            next_notify_at=None,
+            # The resolution is one more round, to everyone told so far.
+            escalation_round=F("escalation_round") + (1 if incident.department_id else 0),
+        )
+        if resolved != 1:
+            raise IncidentAlreadyResolved()
+        incident.refresh_from_db()
+        apology_withdraw(hall=incident.hall, incident=incident, at=now)
+        event_record(
+            hall=incident.hall,
+            kind=EventKind.INCIDENT_RESOLVED,
+            actor=user,
+            data={
+                "incident": incident_public(incident),
+                "duration_s": incident_duration_s(incident),
+                "affected_customers": affected,
+            },
+            at=now,
+        )
+        if incident.department_id:
+            _escalate_on_commit(incident.pk)
+    return incident
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def incident_duration_s(incident: Incident) -> int | None:
+    if incident.resolved_at is None:
+        return None
+    return round((incident.resolved_at - incident.opened_at).total_seconds())
+
+
+def incident_affected_customers(*, incident: Incident, until: datetime.datetime) -> int:
+    """Distinct tickets of the affected business types that were waiting, called or being served
+    at some moment between the opening and ``until``.
+
+    A ticket is in the hall from its issue time (kept on transfer) until ``finished_at``, which
+    every way out sets (done, no-show, cancelled, expired). Its business type over time comes
+    from its transfer events: a ticket transferred into an affected type during the incident
+    counts, one transferred out of it before the incident does not.
+    """
+    opened = incident.opened_at
+    present = Ticket.objects.filter(hall_id=incident.hall_id, issued_at__lt=until).filter(
+        Q(finished_at__isnull=True) | Q(finished_at__gte=opened)
+    )
+    if incident.affects_all:
+        return present.count()
+    affected = dict(incident.business_types.values_list("code", "pk"))
+    steady = present.filter(transfer_count=0, business_type_id__in=affected.values()).count()
+    moved = {
+        pk: (code, issued_at, finished_at)
+        for pk, code, issued_at, finished_at in present.filter(transfer_count__gt=0).values_list(
+            "pk", "business_type__code", "issued_at", "finished_at"
+        )
+    }
+    transfers: dict[int, list[tuple[datetime.datetime, str, str]]] = {pk: [] for pk in moved}
+    events = AuditEvent.objects.filter(
+        hall_id=incident.hall_id, kind=EventKind.TICKET_TRANSFERRED, ticket_id__in=list(moved)
+    ).order_by("created_at", "pk")
+    for ticket_id, at, data in events.values_list("ticket_id", "created_at", "data"):
+        previous = (data.get("previous") or {}).get("business_type")
+        transfers[ticket_id].append((at, previous, data.get("business_type")))
+    hits = 0
+    for pk, (code, issued_at, finished_at) in moved.items():
+        history = transfers[pk]
+        # Segments of (from, to, business type): before the first transfer, the type it left.
+        start, current = issued_at, history[0][1] if history else code
+        segments = []
+        for at, _previous, new_code in history:
+            segments.append((start, at, current))
+            start, current = at, new_code
+        segments.append((start, finished_at, current))
+        if any(
+            seg_code in affected and seg_start < until and (seg_end is None or seg_end >= opened)
+            for seg_start, seg_end, seg_code in segments
+        ):
+            hits += 1
+    return steady + hits
+
+
+def hall_incidents(*, hall: Hall, open_only: bool = False, limit: int = 100) -> list[Incident]:
+    """The hall's incidents, newest first, with what their API output needs loaded."""
+    incidents = Incident.objects.filter(hall=hall)
+    if open_only:
+        incidents = incidents.filter(resolved_at__isnull=True)
+    return list(
+        incidents.select_related("department", "reporter", "resolved_by", "hall")
+        .prefetch_related("business_types")
+        .order_by("-opened_at", "-pk")[:limit]
+    )
