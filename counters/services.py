@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from counters.apologies import apology_for
 from counters.models import ClerkSession, Counter, CounterState, Interruption, PauseReason
+from hall.apologies import apology_record, apology_withdraw
 from hall.errors import (
     ClerkElsewhere,
     CounterBusy,
@@ -31,7 +32,7 @@ from hall.errors import (
     TransferRefused,
 )
 from hall.i18n import localized_name
-from hall.models import BusinessType, EventKind, Role
+from hall.models import ApologyPlace, ApologySource, BusinessType, EventKind, Role
 from hall.selectors import hall_policy, staff_role
 from hall.services import event_record, hall_lock
 from queueing import router
@@ -181,7 +182,11 @@ def counter_close(*, counter_id: int, user, now: datetime.datetime | None = None
         )
     )
     Ticket.objects.filter(pk__in=unpinned).update(pinned_counter=None)
-    Interruption.objects.filter(counter=counter, ended_at__isnull=True).update(ended_at=now)
+    # Closing ends a pause too: its apology comes down from the counter display with it.
+    pauses = Interruption.objects.filter(counter=counter, ended_at__isnull=True)
+    for interruption_id in list(pauses.values_list("pk", flat=True)):
+        apology_withdraw(hall=counter.hall, interruption_id=interruption_id, at=now)
+    pauses.update(ended_at=now)
     ClerkSession.objects.filter(counter=counter, ended_at__isnull=True).update(ended_at=now)
     counter.state, counter.clerk, counter.state_changed_at = CounterState.CLOSED, None, now
     counter.save(update_fields=["state", "clerk", "state_changed_at"])
@@ -474,6 +479,17 @@ def counter_pause(
         ticket=_active_ticket(counter),
         started_at=now,
     )
+    apology_record(  # the apology log: shown on the counter display until resume or close
+        hall=counter.hall,
+        source=ApologySource.PAUSE,
+        place=ApologyPlace.COUNTER,
+        counter_id=counter.pk,
+        interruption_id=interruption.pk,
+        ticket_id=interruption.ticket_id,
+        text_zh=apology_zh,
+        text_en=apology_en,
+        at=now,
+    )
     counter.state, counter.state_changed_at = CounterState.PAUSED, now
     counter.save(update_fields=["state", "state_changed_at"])
     _counter_event(
@@ -501,6 +517,7 @@ def counter_resume(*, counter_id: int, user, now: datetime.datetime | None = Non
     if interruption is not None:
         interruption.ended_at = now
         interruption.save(update_fields=["ended_at"])
+        apology_withdraw(hall=counter.hall, interruption_id=interruption.pk, at=now)
     counter.state, counter.state_changed_at = CounterState.OPEN, now
     counter.save(update_fields=["state", "state_changed_at"])
     _counter_event(
