@@ -9,6 +9,7 @@ import contextlib
 import secrets
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -184,6 +185,13 @@ else:
 # resync by seq), and how often an idle display connection hears from the server.
 DISPLAY_PUBLISH_RETRY_SECONDS = env_float("DISPLAY_PUBLISH_RETRY_SECONDS", default=5.0)
 DISPLAY_HEARTBEAT_SECONDS = env_float("DISPLAY_HEARTBEAT_SECONDS", default=20.0)
+# The wall's metrics frames (display/metrics_stream.py): computed where a wall is connected,
+# DELAY after an event (a burst lands in one computation), at least MIN_INTERVAL apart, and every
+# REFRESH without events. WALL_METRICS_PUSH off: the wall's snapshot still carries them.
+WALL_METRICS_PUSH = env_bool("WALL_METRICS_PUSH", default=True)
+WALL_METRICS_DELAY_SECONDS = env_float("WALL_METRICS_DELAY_SECONDS", default=0.5)
+WALL_METRICS_MIN_INTERVAL_SECONDS = env_float("WALL_METRICS_MIN_INTERVAL_SECONDS", default=2.0)
+WALL_METRICS_REFRESH_SECONDS = env_float("WALL_METRICS_REFRESH_SECONDS", default=30.0, minimum=1)
 
 # Text messages to the phone a customer left at the kiosk (queueing/notices.py): a gateway URL
 # that takes a signed JSON POST. Empty (the embedded default): the text is only logged.
@@ -191,6 +199,35 @@ PHONE_NOTICE_WEBHOOK_URL = env_str("PHONE_NOTICE_WEBHOOK_URL")
 PHONE_NOTICE_WEBHOOK_SECRET = env_str("PHONE_NOTICE_WEBHOOK_SECRET")
 if PHONE_NOTICE_WEBHOOK_URL and not PHONE_NOTICE_WEBHOOK_SECRET:
     raise ImproperlyConfigured("PHONE_NOTICE_WEBHOOK_URL needs PHONE_NOTICE_WEBHOOK_SECRET")
+
+# Absolute links in notifications (an incident's acknowledge link in the webhook and e-mail).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- E-mail (incident escalation, complaint reminders) ---------------------------------------
+# EMAIL_HOST set: SMTP. Unset (the embedded default): each message is written as a file under
+# var/mail/, so a demo shows what would have been sent. Tests use Django's locmem backend.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be set")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hallq@localhost")
+
+# Incident escalation (hall/escalation.py): a failed webhook or e-mail is tried again after
+# BACKOFF, 2×, 4× ... seconds (at most 10 minutes), ESCALATION_MAX_TRIES tries in all.
+ESCALATION_RETRY_BACKOFF_SECONDS = env_int("ESCALATION_RETRY_BACKOFF_SECONDS", 30, minimum=1)
+ESCALATION_MAX_TRIES = env_int("ESCALATION_MAX_TRIES", 5, minimum=1)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -204,6 +241,19 @@ CELERY_BEAT_SCHEDULE = {
     "close-day": {"task": "queueing.tasks.close_day_all_halls", "schedule": 15 * 60},
     "prune-idempotency-keys": {"task": "hall.tasks.prune_idempotency_keys", "schedule": 60 * 60},
     "resend-phone-notices": {"task": "queueing.tasks.resend_phone_notices", "schedule": 5 * 60},
+    # Sends every incident's due notification round (and lost retries): no round depends on
+    # one countdown surviving a worker restart.
+    "escalate-incidents": {"task": "hall.tasks.escalate_incidents", "schedule": 60},
+    # The duty manager's wait and pause alerts (hall/alerts.py), raised and cleared.
+    "check-alerts": {"task": "hall.tasks.check_alerts_all_halls", "schedule": 60},
+    # Complaints: remind the owner before the promised callback, alert managers once it passes.
+    "complaints-follow-up": {"task": "hall.tasks.complaints_follow_up", "schedule": 60},
+    # The wall's metrics of every open hall, kept per 5-minute slot (display/snapshots.py). On
+    # the clock's 5-minute marks, so each run falls in a slot of its own.
+    "snapshot-metrics": {
+        "task": "display.tasks.snapshot_metrics_all_halls",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # --- Auth ------------------------------------------------------------------------------------
@@ -271,6 +321,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several components have a "reason" (a pause's, a rating's): name the pause reasons' enum.
+    "ENUM_NAME_OVERRIDES": {"PauseReasonEnum": "counters.models.PauseReason"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hall.openapi.add_error_responses",

@@ -5,8 +5,12 @@ from django.utils.translation import gettext as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from counters import api as counters_api
+from counters import interruptions_api, rating_api, rating_pad
 from display import api as display_api
+from display import metrics_api, reports_api, reports_views, trends_api
+from display import wall as display_wall
 from hall import api as hall_api
+from hall import apologies_api, complaints_api, incidents_api
 from queueing import api as queueing_api
 
 counter_actions = [
@@ -30,7 +34,46 @@ api_v1 = [
         name="business-types",
     ),
     path("halls/<slug:hall>/counters/", counters_api.CounterListApi.as_view(), name="counters"),
+    path("halls/<slug:hall>/incidents/", incidents_api.IncidentListApi.as_view(), name="incidents"),
+    path(
+        "incidents/<int:incident_id>/acknowledge/",
+        incidents_api.IncidentAcknowledgeApi.as_view(),
+        name="incident-acknowledge",
+    ),
+    path(
+        "incidents/<int:incident_id>/resolve/",
+        incidents_api.IncidentResolveApi.as_view(),
+        name="incident-resolve",
+    ),
+    path(
+        "halls/<slug:hall>/complaints/",
+        complaints_api.ComplaintListApi.as_view(),
+        name="complaints",
+    ),
+    path(
+        "complaints/<int:complaint_id>/reply/",
+        complaints_api.ComplaintReplyApi.as_view(),
+        name="complaint-reply",
+    ),
+    path("halls/<slug:hall>/apologies/", apologies_api.ApologyLogApi.as_view(), name="apologies"),
+    path(
+        "halls/<slug:hall>/interruptions/",
+        interruptions_api.InterruptionsReportApi.as_view(),
+        name="interruptions",
+    ),
     path("halls/<slug:hall>/snapshot/", display_api.HallSnapshotApi.as_view(), name="snapshot"),
+    path(
+        "halls/<slug:hall>/reports/daily/",
+        reports_api.HallDailyReportApi.as_view(),
+        name="hall-daily-report",
+    ),
+    path("reports/daily/", reports_api.DailyReportsApi.as_view(), name="daily-reports"),
+    path("halls/<slug:hall>/metrics/", metrics_api.HallMetricsApi.as_view(), name="metrics"),
+    path(
+        "halls/<slug:hall>/metrics/hourly/",
+        trends_api.HallHourlyApi.as_view(),
+        name="metrics-hourly",
+    ),
     path("halls/<slug:hall>/tickets/", queueing_api.TicketIssueApi.as_view(), name="ticket-issue"),
     path("tickets/<int:ticket_id>/", queueing_api.TicketDetailApi.as_view(), name="ticket"),
     path(
@@ -42,6 +85,11 @@ api_v1 = [
         "tickets/<int:ticket_id>/transfer/",
         queueing_api.TicketTransferApi.as_view(),
         name="ticket-transfer",
+    ),
+    path(
+        "tickets/<int:ticket_id>/rating/",
+        rating_api.TicketRatingApi.as_view(),
+        name="ticket-rating",
     ),
     # Tokens are secrets.token_urlsafe, i.e. slugs; anything else (a NUL byte crashes
     # PostgreSQL) is not looked up at all and gets the JSON 404 below.
@@ -71,7 +119,10 @@ urlpatterns = [
     path("api/<path:rest>", api_not_found),
     path("admin/", admin.site.urls),
     path("display/", include("display.urls")),
+    path("wall/<slug:hall>/", display_wall.wall_page, name="wall"),
     path("console/", include("counters.urls")),
+    path("rate/<int:counter_id>/", rating_pad.rating_pad, name="rating-pad"),
+    path("reports/<slug:hall>/", reports_views.daily_report_page, name="reports"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", healthz),
     path("", include("queueing.urls")),

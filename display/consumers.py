@@ -26,8 +26,17 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter
+from display.metrics import hall_metrics
+from display.metrics_stream import localized, metrics_frame, ticker_join, ticker_leave
 from display.publisher import MESSAGE_TYPE, counter_group, encode, hall_group
-from display.selectors import counter_states, hall_public, hall_seq, hall_snapshot
+from display.selectors import (
+    counter_incidents,
+    counter_states,
+    hall_incidents,
+    hall_public,
+    hall_seq,
+    hall_snapshot,
+)
 from hall.auth import device_for_token
 from hall.models import DeviceKind, Hall
 from hall.selectors import staff_role
@@ -37,6 +46,8 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 DISPLAY_DEVICES = (DeviceKind.DISPLAY, DeviceKind.KIOSK)
+# A counter's rating pad listens to its counter's stream for the finish of each ticket.
+COUNTER_DEVICES = (*DISPLAY_DEVICES, DeviceKind.RATING_PAD)
 
 
 class Refused(Exception):
@@ -83,12 +94,12 @@ def _same_origin(scope) -> bool:
     return urlparse(origin.decode("latin-1")).netloc == host.decode("latin-1")
 
 
-def _admit(scope, hall: Hall, *, devices_allowed: bool) -> None:
+def _admit(scope, hall: Hall, *, devices_allowed: bool, device_kinds=DISPLAY_DEVICES) -> None:
     device, user = _credentials(scope)
     if device is not None:
         if not devices_allowed:
             raise Refused(CLOSE_FORBIDDEN, _("This stream is for the hall's staff, not devices."))
-        if device.hall_id != hall.pk or device.kind not in DISPLAY_DEVICES:
+        if device.hall_id != hall.pk or device.kind not in device_kinds:
             raise Refused(CLOSE_FORBIDDEN, _("This device belongs to another hall."))
     elif staff_role(user=user, hall=hall) is None:
         raise Refused(CLOSE_FORBIDDEN, _("You are not on this hall's staff."))
@@ -211,20 +222,60 @@ class LobbyConsumer(_Stream):
 
 
 class WallConsumer(LobbyConsumer):
-    """/ws/halls/{hall}/wall/: the manager's wall, for the hall's staff only."""
+    """/ws/halls/{hall}/wall/: the manager's wall, for the hall's staff only.
+
+    Its snapshot also carries ``metrics`` (display.metrics), and every event of the hall pokes
+    the process's metrics ticker, which pushes ``{"type": "metrics"}`` frames a few seconds
+    apart at most (display.metrics_stream). Lobby displays get neither."""
 
     devices_allowed = False
+    ticker = None
+
+    async def connect(self):
+        await super().connect()
+        if self.group is not None and settings.WALL_METRICS_PUSH:
+            self.ticker = ticker_join(self.hall.pk, self)
+
+    async def disconnect(self, code):
+        if self.ticker is not None:
+            ticker_leave(self.hall.pk, self)
+        await super().disconnect(code)
+
+    async def display_event(self, envelope):
+        await super().display_event(envelope)
+        if self.ticker is not None:
+            self.ticker.poke()
+
+    def snapshot(self):
+        snapshot = super().snapshot()
+        snapshot["metrics"] = localized(hall_metrics(hall=self.hall), self.language)
+        return snapshot
+
+    async def send_metrics(self, metrics: dict) -> None:
+        async with self.sending:
+            if self.seq is not None:
+                frame = metrics_frame(seq=self.seq, metrics=metrics, language=self.language)
+                await self.send(text_data=encode(frame))
 
 
 class CounterConsumer(_Stream):
-    """/ws/counters/{id}/display/: the events that concern one counter, each with ``prev_seq``."""
+    """/ws/counters/{id}/display/: the events that concern one counter, each with ``prev_seq``.
+
+    Incident events reach the counters serving a type they affect (display/events.py); they
+    leave the counter's own seq as it was (display/publisher.py), so its ``prev_seq`` still
+    names the counter's last own event."""
 
     def authorise(self):
         counter_id = self.scope["url_route"]["kwargs"]["counter_id"]
         self.counter = Counter.objects.select_related("hall").filter(pk=counter_id).first()
         if self.counter is None:
             raise Refused(CLOSE_NOT_FOUND, _("No such counter."))
-        _admit(self.scope, self.counter.hall, devices_allowed=self.devices_allowed)
+        _admit(
+            self.scope,
+            self.counter.hall,
+            devices_allowed=self.devices_allowed,
+            device_kinds=COUNTER_DEVICES,
+        )
         self.group = counter_group(self.counter.pk)
 
     def snapshot(self):
@@ -236,6 +287,10 @@ class CounterConsumer(_Stream):
             "now": timezone.now(),
             "hall": hall_public(hall),
             "counter": state,
+            # The open incidents whose apology this counter shows (it serves a type they affect).
+            "incidents": counter_incidents(
+                counter=self.counter, incidents=hall_incidents(hall=hall)
+            ),
         }
 
     def current_seq(self):

@@ -7,13 +7,27 @@ counters (``counters``) and the waiting count and estimate per business type
 applying one twice is harmless.
 """
 
-from display.selectors import business_type_board, call_public, ticket_public
+from display.selectors import (
+    business_type_board,
+    call_public,
+    incident_counter_ids,
+    ticket_public,
+)
 from hall.models import AuditEvent, EventKind
+
+INCIDENT_EVENTS = (
+    EventKind.INCIDENT_OPENED,
+    EventKind.INCIDENT_ACKNOWLEDGED,
+    EventKind.INCIDENT_RESOLVED,
+)
 
 
 def touched_counters(event: AuditEvent) -> list[int]:
-    """The counters whose display changes with this event."""
+    """The counters whose display changes with this event. An incident touches every counter
+    serving a business type it affects: their screens show (then drop) its apology."""
     ids = set()
+    if event.kind in INCIDENT_EVENTS and event.data.get("incident"):
+        ids.update(incident_counter_ids(hall_id=event.hall_id, incident=event.data["incident"]))
     if event.counter_id is not None:
         ids.add(event.counter_id)
     ids.update(event.data.get("taken_from_counters") or ())
@@ -43,5 +57,15 @@ def event_message(event: AuditEvent, *, ticket, counters: list[dict]) -> dict:
         case EventKind.TICKET_TRANSFERRED:
             message["business_type"] = data.get("business_type")
             message["to_counter"] = data.get("to_counter")
+        case EventKind.INCIDENT_OPENED | EventKind.INCIDENT_ACKNOWLEDGED:
+            message["incident"] = data["incident"]  # hall.selectors.incident_public
+        case EventKind.INCIDENT_RESOLVED:
+            message["incident"] = data["incident"]
+            message["duration_s"] = data["duration_s"]
+            message["affected_customers"] = data["affected_customers"]
+        case EventKind.COMPLAINT_REGISTERED | EventKind.COMPLAINT_REPLIED:
+            # Every display of the hall hears this: the id and category only (hall.complaints);
+            # never the customer's name, phone or words.
+            message["complaint"] = {"id": data["complaint"], "category": data["category"]}
     message["business_types"] = business_type_board(hall=event.hall)
     return message

@@ -1,5 +1,6 @@
 """The demo hall of DESIGN.md: code ``demo``, 示范营业厅, eight counters, the standard business
-types, a manager, a greeter, eight clerks (password ``demo``) and one kiosk and one display."""
+types, a manager, a greeter, eight clerks (password ``demo``), one kiosk, one display and one
+rating pad (the satisfaction tablet; every counter's pad page takes its token)."""
 
 import datetime
 
@@ -180,6 +181,7 @@ def seed_demo() -> dict:
     for kind, name in (
         (DeviceKind.KIOSK, "demo kiosk"),
         (DeviceKind.DISPLAY, "demo lobby display"),
+        (DeviceKind.RATING_PAD, "demo rating pad"),
     ):
         # Rotate the token of the same device row rather than piling up disabled devices.
         device = Device.objects.filter(hall=hall, kind=kind, name=name).first()

@@ -16,15 +16,27 @@ from hall.models import Hall, Role, StaffMembership
 # Which screens each role may open, in the order a newcomer would look for them.
 SCREENS = {
     Role.GREETER: ["greeter", "kiosk", "lobby"],
-    Role.CLERK: ["console", "lobby"],
-    Role.MANAGER: ["console", "greeter", "kiosk", "lobby", "planner"],
+    Role.CLERK: ["console", "complaints", "lobby"],
+    Role.MANAGER: [
+        "console",
+        "complaints",
+        "greeter",
+        "kiosk",
+        "lobby",
+        "wall",
+        "planner",
+        "reports",
+    ],
 }
 SCREEN_NAMES = {
     "console": (_("Clerk console"), "console"),
+    "complaints": (_("Complaints"), "complaints-page"),
     "greeter": (_("Greeter tablet"), "greeter"),
     "kiosk": (_("Ticket kiosk"), "kiosk"),
     "lobby": (_("Lobby display"), "display:lobby"),
     "planner": (_("Staffing planner"), "planner"),
+    "wall": (_("Hall wall"), "wall"),
+    "reports": (_("Daily reports"), "reports"),
 }
 
 

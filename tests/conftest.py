@@ -24,6 +24,9 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # The stream tests count every frame a wall receives; the wall's timed metrics frames are
+    # tested on their own (tests/display/test_wall_stream.py turns them on).
+    settings.WALL_METRICS_PUSH = False
     layer = settings.CHANNEL_LAYERS["default"]
     if layer["BACKEND"].startswith("channels_redis"):
         # The xdist workers share one Redis, and each has its own test database where halls

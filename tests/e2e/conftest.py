@@ -45,6 +45,7 @@ def demo_server(tmp_path_factory):
         [*manage, "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     ).stdout
     tokens = dict(re.findall(r"(Kiosk|Display) device token\s+(\S+)", seeded))
+    rating_pad = re.search(r"Rating pad token\s+(\S+)", seeded)
     port = _free_port()
     with open(var / "server.log", "wb") as log:
         server = subprocess.Popen(
@@ -66,7 +67,12 @@ def demo_server(tmp_path_factory):
                         "the demo server did not start: " + (var / "server.log").read_text()
                     )
                 time.sleep(0.3)
-        yield {"base": base, "kiosk_token": tokens["Kiosk"], "display_token": tokens["Display"]}
+        yield {
+            "base": base,
+            "kiosk_token": tokens["Kiosk"],
+            "display_token": tokens["Display"],
+            "rating_pad_token": rating_pad.group(1) if rating_pad else None,
+        }
         server.terminate()
         server.wait(timeout=15)
 

@@ -119,7 +119,18 @@ def test_the_printed_device_tokens_authenticate_as_the_demo_kiosk_and_display():
         assert device is not None, kind
         assert (device.hall.code, device.kind, device.active) == ("demo", kind, True)
     active = Device.objects.filter(hall__code="demo", active=True)
-    assert sorted(active.values_list("kind", flat=True)) == ["display", "kiosk"]
+    assert sorted(active.values_list("kind", flat=True)) == ["display", "kiosk", "rating_pad"]
+
+
+@pytest.mark.django_db
+def test_the_printed_rating_pad_token_opens_each_counters_rating_pad(client):
+    output = seed()
+    token = re.search(r"Rating pad token\s+(\S+)", output).group(1)
+    device = device_for_token(token)
+    assert (device.hall.code, device.kind) == ("demo", DeviceKind.RATING_PAD)
+    urls = re.findall(r"Counter \d rating pad\s+http://127\.0\.0\.1:8000(\S+)", output)
+    assert len(urls) == 8
+    assert all(client.get(url).status_code == 200 for url in urls)
 
 
 @pytest.mark.django_db
@@ -128,7 +139,7 @@ def test_seeding_twice_duplicates_nothing():
     first = everything_in_the_demo_hall()
     second_tokens = printed_tokens(seed())
     assert everything_in_the_demo_hall() == first
-    assert first["active_devices"] == ["display", "kiosk"]
+    assert first["active_devices"] == ["display", "kiosk", "rating_pad"]
     # Tokens are stored hashed, so a re-seed prints fresh ones and retires the old ones.
     assert device_for_token(second_tokens["kiosk"]) is not None
     assert device_for_token(first_tokens["kiosk"]) is None

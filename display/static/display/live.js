@@ -18,7 +18,9 @@ const POLL_EVERY = 5000;
 const CONNECT_TIMEOUT = 10000;
 const REFUSALS = [4401, 4403, 4404];
 
-export function connectLive(config, { onSnapshot, onEvent, onHeartbeat = () => {} }) {
+// The wall's {"type": "metrics"} frames carry the seq the stream last sent (never a new one):
+// they are no event, never a gap, never change lastSeq; they go to onMetrics (default onEvent).
+export function connectLive(config, { onSnapshot, onEvent, onHeartbeat = () => {}, onMetrics }) {
   const live = {
     state: "connecting",
     lastSeq: null,
@@ -90,6 +92,9 @@ export function connectLive(config, { onSnapshot, onEvent, onHeartbeat = () => {
         return;
       case "hall.reset":
         resync();
+        return;
+      case "metrics":
+        if (live.lastSeq !== null && resyncSentAt === null) (onMetrics || onEvent)(frame);
         return;
     }
     if (live.lastSeq === null || typeof frame.seq !== "number" || resyncSentAt !== null) return;

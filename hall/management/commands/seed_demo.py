@@ -30,12 +30,16 @@ class Command(BaseCommand):
         out(f"  Logins (password '{DEMO_PASSWORD}'): " + ", ".join(name for name, _ in STAFF))
         out(f"  Kiosk device token   {tokens['kiosk']}")
         out(f"  Display device token {tokens['display']}")
+        out(f"  Rating pad token     {tokens['rating_pad']}")
         out("")
         display = f"?token={tokens['display']}"
         out(f"  Lobby display        {base}/display/halls/{hall.code}/lobby/{display}")
         for counter in Counter.objects.filter(hall=hall).order_by("number"):
             url = f"{base}/display/counters/{counter.pk}/{display}"
             out(f"  Counter {counter.number} display    {url}")
+        pad = f"?token={tokens['rating_pad']}"
+        for counter in Counter.objects.filter(hall=hall).order_by("number"):
+            out(f"  Counter {counter.number} rating pad {base}/rate/{counter.pk}/{pad}")
         out("")
         out("  Try it:")
         out(

@@ -1,0 +1,168 @@
+"""The wall's metrics frames: computed per hall where walls are connected, coalesced, pushed.
+
+Every event of a hall reaches every wall stream of it (the hall group). A wall consumer pokes
+its process's ``HallTicker`` for the hall; the ticker waits ``WALL_METRICS_DELAY_SECONDS`` so a
+burst lands in one computation, keeps computations at least ``WALL_METRICS_MIN_INTERVAL_SECONDS``
+apart, computes ``hall_metrics`` once (in a worker thread) and hands the result to each wall
+stream of the hall in this process, which sends
+
+    {"type": "metrics", "seq": <the last seq this stream sent>, "at": ..., "metrics": {...}}
+
+Without events it refreshes every ``WALL_METRICS_REFRESH_SECONDS`` (waits and pauses grow).
+
+Why here, and not where the event is committed:
+
+* **Nothing on the request path.** The publisher sends after commit inside the request (issue,
+  call-next); a metrics computation there would cost every request tens of milliseconds and
+  break their query budgets. Here it runs on the server's event loop, off any request.
+* **Only where someone watches.** A hall without a wall connected costs nothing: with 1,000
+  halls most events have no wall to feed. Triggering at commit would compute for all of them.
+* **Both layers alike.** The in-memory layer (embedded default, one process) and the Redis
+  layers (several uvicorn workers) both deliver every hall event to every wall consumer, so the
+  trigger is the same and needs no new group, no lock and no cross-process message: a
+  per-process debounce. The price: a hall whose walls are spread over k processes is computed k
+  times per interval (k is the number of wall screens of one hall, 1 or 2). A Redis lock would
+  save that but needs a way to hand the result to the other processes' walls (a group message
+  per push) and a lock holder that may die mid-interval; not worth it for k <= 2.
+* ``seq`` is the stream's own last seq, never a new one: a client takes a frame with the seq
+  it has already seen as "nothing missed" (display/static/display/live.js), and the metrics are
+  not an event. They may run a little ahead of the stream's events (an event committed while
+  computing); the next push is at most one interval away.
+
+After computing, the ticker also applies the wait and pause alerts (``hall.alerts.alerts_apply``):
+it writes only when an alert is raised or cleared, so this costs nothing in the common case and
+raises alerts within seconds of their cause rather than at the next minute's beat.
+"""
+
+import asyncio
+import contextlib
+import logging
+import weakref
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from display.metrics import hall_metrics
+from hall.models import Hall
+
+log = logging.getLogger(__name__)
+
+# One registry per event loop: the server has one; tests run one per test.
+_tickers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, HallTicker]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def localized(metrics: dict, language: str) -> dict:
+    """``metrics`` with each pause's ``reason_label`` in ``language`` (zh-hans or en); the rest
+    of the figures do not depend on the language."""
+    key = "reason_label_en" if (language or "").startswith("en") else "reason_label_zh"
+    counters = metrics["counters"]
+    rows = [
+        {**row, "pause": {**row["pause"], "reason_label": row["pause"][key]}}
+        if row["pause"]
+        else row
+        for row in counters["list"]
+    ]
+    return {**metrics, "counters": {**counters, "list": rows}}
+
+
+def compute(hall_id: int, *, apply_alerts: bool = True) -> dict | None:
+    """The hall's metrics now (None if the hall is gone), alerts applied first."""
+    hall = Hall.objects.filter(pk=hall_id).first()
+    if hall is None:
+        return None
+    metrics = hall_metrics(hall=hall)
+    if apply_alerts:
+        from hall.alerts import alerts_apply
+
+        try:
+            changed = alerts_apply(hall=hall, metrics=metrics)
+        except Exception:  # an alert is never worth losing the wall's figures
+            log.exception("Applying the wait and pause alerts of hall %s failed", hall_id)
+        else:
+            if changed["raised"] or changed["cleared"]:
+                metrics = hall_metrics(hall=hall)  # show them now; their events follow
+    return metrics
+
+
+class HallTicker:
+    """Computes one hall's metrics for the wall streams of this process, coalescing events."""
+
+    def __init__(self, hall_id: int):
+        self.hall_id = hall_id
+        self.walls: set = set()
+        self.wake = asyncio.Event()
+        self.computations = 0  # for tests and the benchmark
+        self.task = asyncio.get_running_loop().create_task(self.run())
+
+    def poke(self) -> None:
+        self.wake.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()  # the walls' snapshots just carried fresh metrics
+        while self.walls:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.wake.wait(), timeout=settings.WALL_METRICS_REFRESH_SECONDS
+                )
+            delay = max(
+                settings.WALL_METRICS_DELAY_SECONDS,
+                last + settings.WALL_METRICS_MIN_INTERVAL_SECONDS - loop.time(),
+            )
+            await asyncio.sleep(delay)
+            if not self.walls:
+                break
+            self.wake.clear()  # events until now are in this computation; later ones wake us
+            last = loop.time()
+            try:
+                metrics = await database_sync_to_async(compute)(self.hall_id)
+            except Exception:
+                log.exception("Computing the wall metrics of hall %s failed", self.hall_id)
+                continue
+            self.computations += 1
+            if metrics is None:
+                continue
+            for wall in list(self.walls):
+                try:
+                    await wall.send_metrics(metrics)
+                except Exception:  # a closing socket: its disconnect unregisters it
+                    log.debug("A wall of hall %s missed a metrics frame", self.hall_id)
+
+
+def ticker_join(hall_id: int, wall) -> "HallTicker":
+    """Register a wall stream with its hall's ticker in this process (started on first use)."""
+    loop = asyncio.get_running_loop()
+    tickers = _tickers.setdefault(loop, {})
+    ticker = tickers.get(hall_id)
+    if ticker is None or ticker.task.done():
+        ticker = tickers[hall_id] = HallTicker(hall_id)
+    ticker.walls.add(wall)
+    return ticker
+
+
+def ticker_leave(hall_id: int, wall) -> None:
+    """Unregister; the last wall of a hall stops its ticker."""
+    tickers = _tickers.get(asyncio.get_running_loop(), {})
+    ticker = tickers.get(hall_id)
+    if ticker is None:
+        return
+    ticker.walls.discard(wall)
+    if not ticker.walls:
+        ticker.task.cancel()
+        del tickers[hall_id]
+
+
+def ticker_for(hall_id: int) -> "HallTicker | None":
+    """The hall's ticker in the running loop, if any wall of it is connected here (tests)."""
+    return _tickers.get(asyncio.get_running_loop(), {}).get(hall_id)
+
+
+def metrics_frame(*, seq: int, metrics: dict, language: str) -> dict:
+    return {
+        "type": "metrics",
+        "seq": seq,
+        "at": metrics["at"],
+        "metrics": localized(metrics, language),
+    }

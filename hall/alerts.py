@@ -1,0 +1,365 @@
+"""The duty manager's alerts: raise one while a condition lasts, clear it when it ends.
+
+``alert_raise`` and ``alert_clear`` are the only writers of ``ManagerAlert``. Each writes its
+audit event (``alert.raised`` / ``alert.cleared``) in the same transaction, so the wall hears of
+it live; raising also tells the hall's managers by e-mail through Celery after commit
+(``hall.tasks.alert_notify``, idempotent by a compare-and-set on ``notified_at``).
+
+``alerts_check`` is the periodic check (Celery beat every minute, and after the wall's metrics
+are computed, ``display.metrics_stream``): a business type whose longest wait passes the hall's
+target or whose waiting count passes its threshold, and a counter paused too long, each raise
+an alert with a suggestion; each clears when its condition ends.
+"""
+
+import datetime
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+
+from hall.models import AlertKind, EventKind, Hall, ManagerAlert
+from hall.services import event_record
+
+log = logging.getLogger(__name__)
+
+# The alert kinds alerts_check owns: it clears those whose condition has ended. Other kinds
+# (complaint_overdue) belong to whoever raises them.
+CHECKED_KINDS = (AlertKind.LONG_WAIT, AlertKind.MANY_WAITING, AlertKind.LONG_PAUSE)
+
+
+def alert_public(alert: ManagerAlert) -> dict:
+    """What the wall and the metrics show of an alert."""
+    return {
+        "id": alert.pk,
+        "kind": alert.kind,
+        "subject": alert.subject,
+        "message_zh": alert.message_zh,
+        "message_en": alert.message_en,
+        "suggestion_zh": alert.suggestion_zh,
+        "suggestion_en": alert.suggestion_en,
+        "raised_at": alert.raised_at,
+    }
+
+
+def alert_raise(
+    *,
+    hall: Hall,
+    kind: AlertKind | str,
+    subject: str,
+    message_zh: str,
+    message_en: str,
+    suggestion_zh: str = "",
+    suggestion_en: str = "",
+    data: dict | None = None,
+    now: datetime.datetime | None = None,
+) -> ManagerAlert | None:
+    """Raise an alert unless one of this (hall, kind, subject) is already open: then None.
+
+    Race-safe: the partial unique constraint ``one_open_alert_per_subject`` is the guard. Two
+    concurrent raises both insert; on PostgreSQL the second blocks on the index until the first
+    commits and then fails, which the savepoint turns into None (on SQLite the IMMEDIATE
+    transactions serialise them, and the second sees the first's row). May run inside the
+    caller's transaction; the e-mail goes only if it commits.
+    """
+    if kind not in AlertKind.values:
+        raise ValueError(f"kind must be one of {', '.join(AlertKind.values)}")
+    now = now or timezone.now()
+    with transaction.atomic():
+        open_alerts = ManagerAlert.objects.filter(
+            hall=hall, kind=kind, subject=subject, cleared_at__isnull=True
+        )
+        if open_alerts.exists():
+            return None
+        try:
+            with transaction.atomic():  # a savepoint: losing the race must not spoil the caller
+                alert = ManagerAlert.objects.create(
+                    hall=hall,
+                    kind=kind,
+                    subject=subject,
+                    message_zh=message_zh[:300],
+                    message_en=message_en[:300],
+                    suggestion_zh=suggestion_zh[:300],
+                    suggestion_en=suggestion_en[:300],
+                    data=data or {},
+                    raised_at=now,
+                )
+        except IntegrityError:
+            return None
+        event_record(
+            hall=hall,
+            kind=EventKind.ALERT_RAISED,
+            data={"alert": alert.pk, "kind": alert.kind, "subject": subject},
+            at=now,
+        )
+
+        def notify(alert_id=alert.pk):
+            from hall.tasks import alert_notify
+
+            alert_notify.delay(alert_id)
+
+        transaction.on_commit(notify, robust=True)
+    return alert
+
+
+def alert_clear(
+    *,
+    hall: Hall,
+    kind: AlertKind | str,
+    subject: str,
+    now: datetime.datetime | None = None,
+) -> bool:
+    """Clear the open alert of this (hall, kind, subject); False when none is open.
+
+    A compare-and-set on ``cleared_at``: of two concurrent clears exactly one writes the event.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        alert_id = (
+            ManagerAlert.objects.filter(
+                hall=hall, kind=kind, subject=subject, cleared_at__isnull=True
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if alert_id is None:
+            return False
+        if not ManagerAlert.objects.filter(pk=alert_id, cleared_at__isnull=True).update(
+            cleared_at=now
+        ):
+            return False
+        event_record(
+            hall=hall,
+            kind=EventKind.ALERT_CLEARED,
+            data={"alert": alert_id, "kind": str(kind), "subject": subject},
+            at=now,
+        )
+    return True
+
+
+def open_alerts(*, hall: Hall) -> list[ManagerAlert]:
+    return list(ManagerAlert.objects.filter(hall=hall, cleared_at__isnull=True).order_by("pk"))
+
+
+# --- The periodic check --------------------------------------------------------------------
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, round(seconds / 60))
+
+
+def _counter_suggestion(counters: list[dict], code: str) -> tuple[str, str, list[int]]:
+    """Closed and idle counters that can serve ``code``: open one, or let it take this queue."""
+    closed = [
+        c["number"] for c in counters if c["state"] == "closed" and code in c["business_types"]
+    ]
+    idle = [c["number"] for c in counters if c["state"] == "idle" and code in c["business_types"]]
+    parts_zh, parts_en = [], []
+    if closed:
+        numbers = "、".join(str(n) for n in closed)
+        parts_zh.append(f"可开启{numbers}号窗口")
+        parts_en.append(f"open counter {', '.join(str(n) for n in closed)}")
+    if idle:
+        numbers = "、".join(str(n) for n in idle)
+        parts_zh.append(f"{numbers}号窗口空闲,可办理此业务")
+        parts_en.append(f"counter {', '.join(str(n) for n in idle)} is idle and can serve it")
+    if not parts_zh:
+        return (
+            "没有其他窗口能办理此业务,请考虑调配人员",
+            "No other counter can serve this business: consider moving staff",
+            [],
+        )
+    zh = ";".join(parts_zh) + "。"
+    en = "; ".join(parts_en)
+    return zh, en[0].upper() + en[1:] + ".", closed + idle
+
+
+def alert_conditions(*, hall: Hall, metrics: dict) -> dict[tuple[str, str], dict]:
+    """The alerts the hall's metrics call for, by (kind, subject), with their texts.
+
+    Pure: reads only ``metrics`` (``display.metrics.hall_metrics``), so the periodic check and
+    the wall stream decide alike.
+    """
+    wanted: dict[tuple[str, str], dict] = {}
+    target_s = hall.target_wait_minutes * 60
+    counters = metrics["counters"]["list"]
+    for bt in metrics["waiting"]["by_business_type"]:
+        subject = f"bt:{bt['code']}"
+        longest = bt["longest_wait_s"]
+        suggestion = None
+        if longest is not None and longest > target_s:
+            suggestion = suggestion or _counter_suggestion(counters, bt["code"])
+            wanted[(AlertKind.LONG_WAIT, subject)] = {
+                "message_zh": (
+                    f"{bt['name_zh']}最长已等候{_minutes(longest)}分钟,"
+                    f"超过目标{hall.target_wait_minutes}分钟"
+                ),
+                "message_en": (
+                    f"{bt['name_en']}: the longest wait is {_minutes(longest)} min, "
+                    f"past the {hall.target_wait_minutes} min target"
+                ),
+                "suggestion": suggestion,
+                "data": {"business_type": bt["code"], "longest_wait_s": longest},
+            }
+        if bt["waiting"] > hall.waiting_alert_threshold:
+            suggestion = suggestion or _counter_suggestion(counters, bt["code"])
+            wanted[(AlertKind.MANY_WAITING, subject)] = {
+                "message_zh": (
+                    f"{bt['name_zh']}有{bt['waiting']}人等候,超过{hall.waiting_alert_threshold}人"
+                ),
+                "message_en": (
+                    f"{bt['name_en']}: {bt['waiting']} waiting, more than "
+                    f"{hall.waiting_alert_threshold}"
+                ),
+                "suggestion": suggestion,
+                "data": {"business_type": bt["code"], "waiting": bt["waiting"]},
+            }
+    from counters.models import PauseReason  # counters' models load after hall's
+
+    for c in counters:
+        pause = c["pause"]
+        if pause is None or pause["seconds"] <= hall.pause_alert_minutes * 60:
+            continue
+        minutes = _minutes(pause["seconds"])
+        label = PauseReason(pause["reason"]).label
+        with translation.override("zh-hans"):
+            label_zh = str(label)
+        with translation.override("en"):
+            label_en = str(label)
+        wanted[(AlertKind.LONG_PAUSE, f"counter:{c['id']}")] = {
+            "message_zh": f"{c['number']}号窗口已暂停{minutes}分钟({label_zh})",
+            "message_en": (f"Counter {c['number']} has been paused for {minutes} min ({label_en})"),
+            "suggestion": (
+                "请了解原因,必要时安排其他人员接替",
+                "Find out why; if need be, have someone take over the counter.",
+                [],
+            ),
+            "data": {"counter": c["number"], "paused_s": pause["seconds"]},
+        }
+    return wanted
+
+
+def alerts_apply(*, hall: Hall, metrics: dict, now: datetime.datetime | None = None) -> dict:
+    """Raise the alerts ``metrics`` call for and clear the checked ones that no longer apply.
+
+    Returns {"raised": [...], "cleared": [...]} as (kind, subject) pairs. Writes nothing when
+    nothing changed, so calling it after every metrics computation costs no write.
+    """
+    now = now or timezone.now()
+    wanted = alert_conditions(hall=hall, metrics=metrics)
+    open_now = {(a["kind"], a["subject"]) for a in metrics["alerts"]}
+    raised, cleared = [], []
+    for (kind, subject), alert in wanted.items():
+        if (kind, subject) in open_now:
+            continue
+        suggestion_zh, suggestion_en, counters = alert["suggestion"]
+        if alert_raise(
+            hall=hall,
+            kind=kind,
+            subject=subject,
+            message_zh=alert["message_zh"],
+            message_en=alert["message_en"],
+            suggestion_zh=suggestion_zh,
+            suggestion_en=suggestion_en,
+            data={**alert["data"], "suggested_counters": counters},
+            now=now,
+        ):
+            raised.append((str(kind), subject))
+    for kind, subject in sorted(open_now):
+        stale = kind in CHECKED_KINDS and (kind, subject) not in wanted
+        if stale and alert_clear(hall=hall, kind=kind, subject=subject, now=now):
+            cleared.append((kind, subject))
+    return {"raised": raised, "cleared": cleared}
+
+
+def alerts_check(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
+    """Compute the hall's metrics and apply ``alerts_apply`` (the periodic check)."""
+    from display.metrics import hall_metrics  # display reads every app, hall included
+
+    now = now or timezone.now()
+    return alerts_apply(hall=hall, metrics=hall_metrics(hall=hall, now=now), now=now)
+
+
+def alert_halls_to_check() -> list[int]:
+    """Halls where a checked alert may need raising or clearing: someone waits, a counter is
+    paused, or a checked alert is open. Three small queries; idle halls cost nothing more."""
+    from counters.models import Counter, CounterState
+    from queueing.models import Status, Ticket
+
+    ids = set(
+        Ticket.objects.filter(status=Status.WAITING)
+        .order_by()
+        .values_list("hall_id", flat=True)
+        .distinct()
+    )
+    ids.update(
+        Counter.objects.filter(state=CounterState.PAUSED)
+        .order_by()
+        .values_list("hall_id", flat=True)
+        .distinct()
+    )
+    ids.update(
+        ManagerAlert.objects.filter(cleared_at__isnull=True, kind__in=CHECKED_KINDS)
+        .order_by()
+        .values_list("hall_id", flat=True)
+        .distinct()
+    )
+    return sorted(ids)
+
+
+# --- Telling the managers ------------------------------------------------------------------
+
+
+def alert_recipients(*, hall: Hall) -> list[str]:
+    """The e-mail addresses of the hall's managers."""
+    from hall.models import Role, StaffMembership
+
+    return sorted(
+        set(
+            StaffMembership.objects.filter(hall=hall, role=Role.MANAGER, user__is_active=True)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+
+
+def alert_notify_send(*, alert_id: int, now: datetime.datetime | None = None) -> bool:
+    """E-mail the hall's managers about an alert, once: True if this call sent it.
+
+    The claim is a compare-and-set on ``notified_at`` (a task run twice sends once); a failed
+    send gives the claim back so the retry can send. An alert cleared before anyone was told is
+    not sent: nothing is left to act on.
+    """
+    from django.core.mail import send_mail
+
+    now = now or timezone.now()
+    if not ManagerAlert.objects.filter(pk=alert_id, notified_at__isnull=True).update(
+        notified_at=now
+    ):
+        return False
+    alert = ManagerAlert.objects.select_related("hall").get(pk=alert_id)
+    recipients = alert_recipients(hall=alert.hall)
+    if alert.cleared_at is not None or not recipients:
+        return False
+    subject = f"[{alert.hall.code}] {alert.message_zh} / {alert.message_en}"
+    lines = [
+        f"{alert.hall.name} ({alert.hall.code})",
+        "",
+        alert.message_zh,
+        alert.suggestion_zh,
+        "",
+        alert.message_en,
+        alert.suggestion_en,
+        "",
+        f"{timezone.localtime(alert.raised_at, alert.hall.tz):%Y-%m-%d %H:%M:%S %Z}",
+    ]
+    try:
+        send_mail(
+            subject=subject.replace("\n", " ")[:200],
+            message="\n".join(lines),
+            from_email=None,
+            recipient_list=recipients,
+        )
+    except Exception:
+        ManagerAlert.objects.filter(pk=alert_id, notified_at=now).update(notified_at=None)
+        raise
+    return True
