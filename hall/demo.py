@@ -11,9 +11,12 @@ from counters.models import Counter, CounterKind, VipMode
 from hall.auth import new_device_token
 from hall.models import (
     BusinessType,
+    Department,
+    DepartmentRoute,
     Device,
     DeviceKind,
     Hall,
+    IncidentKind,
     PhraseStep,
     Role,
     StaffMembership,
@@ -148,6 +151,20 @@ def demo_phrases(*, hall: Hall, types: dict[str, BusinessType]) -> None:
 
 
 @transaction.atomic
+def demo_department() -> None:
+    """An operator-wide department answering for every kind of fault, by e-mail only (without
+    EMAIL_HOST the messages land in var/mail/): reporting a fault in the demo shows escalation.
+    """
+    department, _ = Department.objects.get_or_create(
+        name="演示IT运维 Demo IT operations",
+        defaults={"emails": "it-oncall@demo.example", "escalation_contacts": "region@demo.example"},
+    )
+    for kind in IncidentKind.values:
+        if not DepartmentRoute.objects.filter(kind=kind, hall__isnull=True).exists():
+            DepartmentRoute.objects.create(department=department, kind=kind, hall=None)
+
+
+@transaction.atomic
 def seed_demo() -> dict:
     """Create or refresh the demo hall. Safe to run again: it never duplicates anything.
 
@@ -172,10 +189,13 @@ def seed_demo() -> dict:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.first_name = username
+            user.email = f"{username}@demo.example"  # alerts and complaint reminders
         if role == Role.MANAGER:
             user.is_staff = user.is_superuser = True  # the manager runs the admin
         user.save()
         StaffMembership.objects.update_or_create(user=user, hall=hall, defaults={"role": role})
+
+    demo_department()
 
     tokens = {}
     for kind, name in (

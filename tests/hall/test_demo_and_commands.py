@@ -9,7 +9,18 @@ from django.core.management import CommandError, call_command
 
 from counters.models import Counter, CounterKind, VipMode
 from hall.auth import device_for_token, hash_token
-from hall.models import BusinessType, Device, DeviceKind, Hall, LaneSetting, Role, StaffMembership
+from hall.incidents import incident_open
+from hall.models import (
+    BusinessType,
+    DepartmentRoute,
+    Device,
+    DeviceKind,
+    Hall,
+    IncidentKind,
+    LaneSetting,
+    Role,
+    StaffMembership,
+)
 from queueing.router import DEFAULT_WEIGHTS
 
 STANDARD_BUSINESS = {"payment", "topup", "service", "cards", "consult", "query", "complaint"}
@@ -143,6 +154,21 @@ def test_seeding_twice_duplicates_nothing():
     # Tokens are stored hashed, so a re-seed prints fresh ones and retires the old ones.
     assert device_for_token(second_tokens["kiosk"]) is not None
     assert device_for_token(first_tokens["kiosk"]) is None
+
+
+@pytest.mark.django_db
+def test_a_fault_reported_in_the_demo_is_escalated_by_e_mail_to_its_department(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    seed()
+    seed()  # routes are not duplicated
+    hall = Hall.objects.get(code="demo")
+    clerk = get_user_model().objects.get(username="clerk1")
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = incident_open(hall=hall, kind=IncidentKind.PRINTER, reporter=clerk)
+    assert incident.department is not None
+    assert DepartmentRoute.objects.filter(kind=IncidentKind.PRINTER).count() == 1
+    assert any("it-oncall@demo.example" in m.to for m in mailoutbox)
 
 
 @pytest.mark.django_db

@@ -22,6 +22,10 @@ class Command(BaseCommand):
         out(f"  Greeter tablet       {base}/greeter/{hall.code}/      (greeter / {DEMO_PASSWORD})")
         clerks = f"clerk1..clerk8 / {DEMO_PASSWORD}"
         out(f"  Clerk console        {base}/console/{hall.code}/      ({clerks})")
+        out(f"  Complaints           {base}/console/{hall.code}/complaints/")
+        out(f"  Hall wall            {base}/wall/{hall.code}/         (manager / {DEMO_PASSWORD})")
+        out(f"  Daily report         {base}/reports/{hall.code}/      (manager / {DEMO_PASSWORD})")
+        out(f"  Planner              {base}/planner/{hall.code}/      (manager / {DEMO_PASSWORD})")
         out(f"  API docs (Swagger)   {base}/api/v1/docs/")
         out(f"  Admin                {base}/admin/            (manager / {DEMO_PASSWORD})")
         out(f"  Business types       {base}/api/v1/halls/{hall.code}/business-types/")
@@ -31,6 +35,7 @@ class Command(BaseCommand):
         out(f"  Kiosk device token   {tokens['kiosk']}")
         out(f"  Display device token {tokens['display']}")
         out(f"  Rating pad token     {tokens['rating_pad']}")
+        out("  Faults are escalated to the demo's IT department by e-mail: see var/mail/")
         out("")
         display = f"?token={tokens['display']}"
         out(f"  Lobby display        {base}/display/halls/{hall.code}/lobby/{display}")
