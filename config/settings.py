@@ -233,6 +233,9 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A wait alert's e-mail and wall suggestion carry the staffing planner's advice for the hour
+# (hall/alerts.py): a search of seconds, so by default only where Celery has its own workers.
+ALERT_PLANNER_ADVICE = env_bool("ALERT_PLANNER_ADVICE", default=not CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {

@@ -14,6 +14,7 @@ an alert with a suggestion; each clears when its condition ends.
 import datetime
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 # The alert kinds alerts_check owns: it clears those whose condition has ended. Other kinds
 # (complaint_overdue) belong to whoever raises them.
 CHECKED_KINDS = (AlertKind.LONG_WAIT, AlertKind.MANY_WAITING, AlertKind.LONG_PAUSE)
+# The kinds more counters would help: the planner's advice is added to their suggestion.
+PLANNER_KINDS = (AlertKind.LONG_WAIT, AlertKind.MANY_WAITING)
 
 
 def alert_public(alert: ManagerAlert) -> dict:
@@ -337,8 +340,12 @@ def alert_notify_send(*, alert_id: int, now: datetime.datetime | None = None) ->
     ):
         return False
     alert = ManagerAlert.objects.select_related("hall").get(pk=alert_id)
+    if alert.cleared_at is not None:
+        return False
+    if alert.kind in PLANNER_KINDS and settings.ALERT_PLANNER_ADVICE:
+        _add_planner_advice(alert, now=now)
     recipients = alert_recipients(hall=alert.hall)
-    if alert.cleared_at is not None or not recipients:
+    if not recipients:
         return False
     subject = f"[{alert.hall.code}] {alert.message_zh} / {alert.message_en}"
     lines = [
@@ -363,3 +370,27 @@ def alert_notify_send(*, alert_id: int, now: datetime.datetime | None = None) ->
         ManagerAlert.objects.filter(pk=alert_id, notified_at=now).update(notified_at=None)
         raise
     return True
+
+
+def _add_planner_advice(alert: ManagerAlert, *, now: datetime.datetime) -> None:
+    """Append the planner's staffing for this hour to a wait alert's suggestion (and its data),
+    before the e-mail goes; the wall shows it from its next metrics. Runs in the Celery worker
+    (a search takes seconds). A planner failure is logged and the alert goes as it was."""
+    from queueing.planning.advice import staffing_advice  # queueing builds on hall
+
+    try:
+        advice = staffing_advice(hall=alert.hall, now=now)
+    except Exception:
+        log.exception("planner advice for alert %s failed; the alert goes without it", alert.pk)
+        return
+    if advice is None:
+        return
+    zh = f"规划器建议本时段开{advice.advised}个窗口(现开{advice.open_now}个)"
+    en = f"The planner advises {advice.advised} open counters this hour ({advice.open_now} now)"
+    if not advice.reachable:
+        zh += ",即使全部开启也可能超过目标等候时间"
+        en += "; even every counter may miss the target"
+    alert.suggestion_zh = f"{alert.suggestion_zh}{zh}。"[:300]
+    alert.suggestion_en = f"{alert.suggestion_en} {en}.".strip()[:300]
+    alert.data = {**alert.data, "planner": advice.as_data()}
+    alert.save(update_fields=["suggestion_zh", "suggestion_en", "data"])

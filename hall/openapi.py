@@ -26,9 +26,10 @@ _ERRORS = {
     "401": "Not authenticated",
     "403": "Not allowed (`forbidden`): another hall's device or counter, or the wrong role",
     "404": "Unknown hall, counter or ticket (`not_found`)",
-    "409": "Conflicts with the current state (`counter_busy`, `counter_paused`, "
-    "`counter_closed`, `no_active_ticket`, `invalid_transition`, `hall_closed`, "
-    "`business_type_suspended`, ...)",
+    "409": "Conflicts with the current state (`conflict`, `counter_busy`, `counter_paused`, "
+    "`counter_closed`, `counter_taken`, `clerk_at_another_counter`, `no_active_ticket`, "
+    "`invalid_transition`, `hall_closed`, `business_type_suspended`, `incident_resolved`, "
+    "`complaint_already_replied`, `already_rated`, `not_rateable`, `rating_window_closed`)",
     "422": "Idempotency-Key reused with a different request (`idempotency_key_reused`)",
 }
 

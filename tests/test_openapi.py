@@ -116,3 +116,25 @@ def test_unknown_api_url_answers_404_in_the_error_shape(client, db, url):
             }
         }
         assert response.json()["error"]["message"]
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_error_code_the_api_can_answer_is_documented_under_its_status(schema):
+    import counters.satisfaction  # noqa: F401  (error classes live next to their services)
+    import hall.complaints  # noqa: F401
+    import hall.incidents  # noqa: F401
+    from hall.errors import DomainError
+
+    documented = {
+        status: json.dumps(responses[status]["description"])
+        for responses in [schema["paths"]["/api/v1/halls/{hall}/tickets/"]["post"]["responses"]]
+        for status in responses
+    }
+    for error in [DomainError, *_subclasses(DomainError)]:
+        status = str(error.status_code)
+        assert f"`{error.code}`" in documented.get(status, ""), (error.__name__, status)

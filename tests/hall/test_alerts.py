@@ -217,3 +217,80 @@ def test_the_beat_task_checks_the_halls_that_need_it(hall, other_hall, greeter, 
     assert check_alerts_all_halls.delay().get() == 1  # only h1 has anyone waiting
 
     assert list(ManagerAlert.objects.values_list("hall__code", "kind")) == [("h1", "long_wait")]
+
+
+# --- The planner's advice ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def quick_planner(settings, monkeypatch):
+    """Planner advice on, with 4 simulated days per evaluation instead of 30 (a test's budget)."""
+    from queueing.planning import plan
+
+    settings.ALERT_PLANNER_ADVICE = True
+    monkeypatch.setattr(plan, "REPLICATIONS", 4)
+
+
+def test_a_wait_alert_carries_the_planners_staffing_for_the_hour(
+    hall, greeter, clerk_a, managers, quick_planner
+):
+    from queueing import planning
+
+    one = counter(hall, 1)
+    counter_open(counter_id=one.pk, user=clerk_a, now=at(1, 0))
+    issue(hall, "service", by=greeter, at=at(2, 0))
+    alerts_check(hall=hall, now=at(2, 16))  # 10:16 in Shanghai
+    alert = ManagerAlert.objects.get(kind=AlertKind.LONG_WAIT)
+
+    assert alert_notify_send(alert_id=alert.pk, now=at(2, 17)) is True
+
+    expected = planning.suggest(scenario=planning.scenario_for_hall(hall=hall, now=at(2, 17)))
+    advised = expected.counters_per_hour[10]
+    alert.refresh_from_db()
+    assert alert.data["planner"] == {
+        "hour": 10,
+        "advised": advised,
+        "open_now": 1,
+        "reachable": 10 not in expected.unreachable,
+    }
+    assert alert.suggestion_zh.startswith("可开启2、3、4号窗口")  # the counters, then the planner
+    assert f"规划器建议本时段开{advised}个窗口(现开1个)" in alert.suggestion_zh
+    assert f"The planner advises {advised} open counters this hour (1 now)" in alert.suggestion_en
+    (message,) = mail.outbox
+    assert f"规划器建议本时段开{advised}个窗口" in message.body
+    assert "The planner advises" in message.body
+
+
+def test_the_planner_searches_once_an_hour_per_hall(hall, quick_planner):
+    from queueing.planning import advice
+
+    with mock.patch.object(advice, "suggest", wraps=advice.suggest) as search:
+        first = advice.staffing_advice(hall=hall, now=at(2, 16))
+        again = advice.staffing_advice(hall=hall, now=at(2, 40))
+        assert search.call_count == 1 and first == again
+        advice.staffing_advice(hall=hall, now=at(3, 5))  # the next hour: searched again
+        assert search.call_count == 2
+        assert advice.staffing_advice(hall=hall, now=at(14, 0)) is None  # 22:00: not planned
+
+
+def test_a_failing_planner_does_not_stop_the_alert(hall, managers, quick_planner):
+    alert = raise_long_wait(hall)
+
+    with mock.patch(
+        "queueing.planning.advice.staffing_advice", side_effect=RuntimeError("planner broke")
+    ):
+        assert alert_notify_send(alert_id=alert.pk, now=at(2, 16)) is True
+
+    (message,) = mail.outbox
+    assert "Open counter 2." in message.body
+    alert.refresh_from_db()
+    assert "planner" not in alert.data and alert.suggestion_en == "Open counter 2."
+
+
+def test_a_pause_alert_gets_no_planner_advice(hall, managers, quick_planner):
+    alert = alert_raise(
+        hall=hall, kind=AlertKind.LONG_PAUSE, subject="counter:1", message_zh="x", message_en="x"
+    )
+    with mock.patch("queueing.planning.advice.staffing_advice") as advise:
+        assert alert_notify_send(alert_id=alert.pk, now=at(2, 16)) is True
+    advise.assert_not_called()
