@@ -125,6 +125,7 @@ def hall_metrics(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
         "at": now,
         "service_date": service_date.isoformat(),
         "target_wait_s": target_s,
+        "service_level_target": hall.service_level_target,
         "waiting": _waiting(
             types=types, state=state, counters=counters, incidents=incidents, now=now, hall=hall
         ),

@@ -47,9 +47,6 @@ from hall.models import Hall
 from queueing.models import Status, Ticket
 
 TYPICAL_WEEKS = 4
-# The share of customers to call within the target wait. Halls have no setting for it yet; the
-# staffing planner proposes the same 80% by default.
-SERVICE_LEVEL_TARGET = 0.8
 # A hall open all day shows at least a usual hall's day (08:00-18:00), widened to every hour
 # with customers today or on the typical day.
 USUAL_HOURS = range(8, 18)
@@ -107,7 +104,7 @@ def hall_hourly(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
         "timezone": hall.timezone,
         "current_hour": local_now.hour,
         "target_wait_s": int(target.total_seconds()),
-        "service_level_target": SERVICE_LEVEL_TARGET,
+        "service_level_target": hall.service_level_target,
         "typical_days": typical_days,
         "hours": rows,
     }

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from display.metrics import SATISFACTION_TARGET, hall_metrics
-from display.trends import SERVICE_LEVEL_TARGET, hall_hourly
+from display.trends import hall_hourly
 from hall.models import Role
 from hall.pages import Refused, refused_page, staff_hall
 
@@ -103,7 +103,7 @@ def wall_page(request, hall: str):
         "timezone": hall.timezone,
         "language": language,
         "heartbeat_s": settings.DISPLAY_HEARTBEAT_SECONDS,
-        "service_level_target": SERVICE_LEVEL_TARGET,
+        "service_level_target": hall.service_level_target,
         "satisfaction_target": SATISFACTION_TARGET,
         "pause_alert_s": hall.pause_alert_minutes * 60,
         "labels": _labels(),

@@ -78,8 +78,20 @@ class HallAdmin(admin.ModelAdmin):
                     "window_depth",
                     "max_wait_minutes",
                     "target_wait_minutes",
+                    "service_level_target_percent",
                     "recall_limit",
                     "announce_english",
+                ]
+            },
+        ),
+        (
+            _("Alerts and complaints"),
+            {
+                "fields": [
+                    "waiting_alert_threshold",
+                    "pause_alert_minutes",
+                    "complaint_callback_minutes",
+                    "complaint_reminder_minutes",
                 ]
             },
         ),

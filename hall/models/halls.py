@@ -43,6 +43,15 @@ class Hall(models.Model):
     target_wait_minutes = models.PositiveSmallIntegerField(
         _("target wait for the service level (minutes)"), default=15
     )
+    service_level_target_percent = models.PositiveSmallIntegerField(
+        _("service level target (%)"),
+        default=80,
+        validators=[MinValueValidator(50), MaxValueValidator(99)],
+        help_text=_(
+            "The share of customers to call within the target wait: the wall marks a lower "
+            "service level, and the staffing planner staffs for it."
+        ),
+    )
     window_depth = models.PositiveSmallIntegerField(
         _("window depth"),
         default=2,
@@ -92,6 +101,11 @@ class Hall(models.Model):
             models.CheckConstraint(
                 condition=Q(target_wait_minutes__gt=0), name="hall_target_wait_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(service_level_target_percent__gte=50)
+                & Q(service_level_target_percent__lte=99),
+                name="hall_service_level_target_50_to_99",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -107,6 +121,11 @@ class Hall(models.Model):
     def service_date(self, now=None):
         """The hall's local date: numbering restarts at the hall's own midnight."""
         return self.local_now(now).date()
+
+    @property
+    def service_level_target(self) -> float:
+        """The service level target as a share (0.8 for 80%)."""
+        return self.service_level_target_percent / 100
 
     @property
     def open_all_day(self) -> bool:

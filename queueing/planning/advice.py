@@ -65,5 +65,5 @@ def _search(*, hall: Hall, now: datetime.datetime, hour: int) -> tuple[int, bool
         return _NOT_PLANNED
     if hour not in plan.hours:
         return _NOT_PLANNED
-    suggestion = suggest(scenario=plan)
+    suggestion = suggest(scenario=plan, target_share=hall.service_level_target)
     return suggestion.counters_per_hour[hour], hour not in suggestion.unreachable

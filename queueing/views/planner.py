@@ -73,8 +73,8 @@ def _day(request, hall: Hall) -> datetime.date:
         return hall.service_date()
 
 
-def _initial(plan: planning.Plan) -> dict:
-    data = {"target": 80, "basis": ""}
+def _initial(plan: planning.Plan, hall: Hall) -> dict:
+    data = {"target": hall.service_level_target_percent, "basis": ""}
     for hour in plan.hours:
         data[f"arrivals_{hour}"] = round(plan.expected_arrivals(hour), 1)
         data[f"counters_{hour}"] = plan.max_counters
@@ -117,7 +117,7 @@ def planner(request, hall: str):
         form = PlannerForm(request.POST, plan=plan)
     else:
         action = "evaluate"
-        form = PlannerForm(_as_post(_initial(plan), day), plan=plan)
+        form = PlannerForm(_as_post(_initial(plan, hall), day), plan=plan)
     action = action if action in ACTIONS else "evaluate"
 
     evaluation = suggestion = None

@@ -90,3 +90,26 @@ def test_without_a_sign_in_the_wall_asks_for_one(hall):
 def test_the_start_page_links_the_wall_for_managers_only(hall, manager, clerk_a):
     assert 'href="/wall/h1/"' in signed_in(manager).get("/").content.decode()
     assert 'href="/wall/h1/"' not in signed_in(clerk_a).get("/").content.decode()
+
+
+def test_the_wall_marks_the_service_level_against_the_halls_own_target(hall, manager):
+    hall.service_level_target_percent = 90
+    hall.save()
+
+    config = page_config(signed_in(manager).get("/wall/h1/"))
+
+    assert config["service_level_target"] == 0.9
+    assert config["metrics"]["service_level_target"] == 0.9
+    assert config["hourly"]["service_level_target"] == 0.9
+
+
+def test_a_service_level_target_outside_50_to_99_percent_is_refused(hall):
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    for bad in (49, 100):
+        hall.service_level_target_percent = bad
+        with pytest.raises(ValidationError):
+            hall.full_clean()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            hall.save()

@@ -168,3 +168,13 @@ def test_bad_input_is_marked_at_its_field_and_nothing_is_simulated(client, manag
     assert response.status_code == 200
     assert "Please correct the marked hours." in html and message in html
     assert 'aria-invalid="true"' in html and "data-mean>" not in html
+
+
+def test_the_planner_starts_from_the_halls_service_level_target(client, hall, manager):
+    hall.service_level_target_percent = 90
+    hall.save()
+    client.force_login(manager)
+
+    html = client.get(URL + "?day=2026-03-04").content.decode()
+
+    assert re.search(r'name="target" id="[^"]*" value="90"', html)

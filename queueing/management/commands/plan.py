@@ -36,9 +36,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--target",
             type=float,
-            default=0.8,
             help="the service level to meet: the share called within the hall's target wait "
-            "(default 0.8)",
+            "(default: the hall's service level target, usually 0.8)",
         )
         parser.add_argument(
             "--target-wait", type=float, help="target wait in minutes (default: the hall's)"
@@ -77,7 +76,9 @@ class Command(BaseCommand):
                 staffing = planning.expand_counters(plan, given)
             common = dict(
                 scenario=plan,
-                target_share=options["target"],
+                target_share=(
+                    hall.service_level_target if options["target"] is None else options["target"]
+                ),
                 target_wait_s=target_wait_s,
                 replications=options["replications"],
                 seed=options["seed"],
