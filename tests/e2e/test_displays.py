@@ -86,6 +86,8 @@ def test_lobby_shows_a_call_within_a_second_and_announces_it(hall, page):
     # The tap that browsers require before sound; the control goes away once sound is on.
     toggle = page.locator("[data-sound-toggle]")
     if toggle.is_visible():
+        box = toggle.bounding_box()
+        assert box["height"] >= 48 and box["width"] >= 48, box  # the house's touch target
         toggle.click()
     expect(toggle).to_be_hidden()
     assert page.evaluate("window.hallqVoice.enabled")
