@@ -20,21 +20,17 @@ as not to wait half a minute). It changes nothing but how soon the pad gives up 
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter, Rating
 from counters.satisfaction import RatingReason
-from hall.auth import device_for_token
 from hall.models import DeviceKind, Hall
-from hall.pages import Refused, refused_page
-from hall.selectors import staff_role
+from hall.pages import Refused, device_or_staff, in_both_languages, refused_page
 
 QUESTION_SECONDS = 30
 REASON_SECONDS = 15
 THANKS_SECONDS = 6
 IDLE_OVERRIDE_RANGE = (3, 600)
-SIGN_LANGUAGES = ("zh-hans", "en")
 
 # Everything the pad shows, in both languages at once (a customer-facing sign).
 LABELS = {
@@ -57,32 +53,15 @@ LABELS = {
 }
 
 
-def _both(text) -> dict:
-    """A lazy string in each language of the pad: {"zh": ..., "en": ...}."""
-    result = {}
-    for language in SIGN_LANGUAGES:
-        with translation.override(language):
-            result[language.split("-")[0]] = str(text)
-    return result
-
-
 def _admit(request, hall: Hall) -> str:
     """The rating pad token the page's scripts should use, or "" for a signed-in staff member."""
-    token = request.GET.get("token", "")
-    if token:
-        device = device_for_token(token)
-        if device is None:
-            raise Refused(403, _("This device token is unknown or disabled."))
-        if device.hall_id != hall.pk or device.kind != DeviceKind.RATING_PAD:
-            raise Refused(403, _("This device is not a rating pad of this hall."))
-        return token
-    if not request.user.is_authenticated:
-        raise Refused(
-            403, _("The rating pad needs a rating pad token (?token=…) or a staff sign-in.")
-        )
-    if staff_role(user=request.user, hall=hall) is None:
-        raise Refused(403, _("You are not on this hall's staff."))
-    return ""
+    return device_or_staff(
+        request,
+        hall,
+        kinds=(DeviceKind.RATING_PAD,),
+        wrong_device=_("This device is not a rating pad of this hall."),
+        no_credentials=_("The rating pad needs a rating pad token (?token=…) or a staff sign-in."),
+    )
 
 
 def _waits(request) -> tuple[int, int]:
@@ -108,14 +87,18 @@ def rating_pad(request, counter_id: int):
         )
     hall = counter.hall
     question_s, reason_s = _waits(request)
-    labels = {key: _both(text) for key, text in LABELS.items()}
+    labels = {key: in_both_languages(text) for key, text in LABELS.items()}
     labels["counter_n"] = {
         language: text % {"number": counter.number}
         for language, text in labels["counter_n"].items()
     }
     reasons = {
-        "positive": [{"code": code, **_both(label)} for code, label in RatingReason.POSITIVE],
-        "negative": [{"code": code, **_both(label)} for code, label in RatingReason.NEGATIVE],
+        "positive": [
+            {"code": code, **in_both_languages(label)} for code, label in RatingReason.POSITIVE
+        ],
+        "negative": [
+            {"code": code, **in_both_languages(label)} for code, label in RatingReason.NEGATIVE
+        ],
     }
     config = {
         "stream": "counter",

@@ -10,23 +10,19 @@ Anyone else gets a plain 403 or 404 page that says why.
 
 The screens are bilingual signs: every label shows in Chinese and, under it, in English,
 whatever the browser's language. Labels are marked for translation with English msgids and
-rendered in both languages here (``_both``).
+rendered in both languages here (``hall.pages.in_both_languages``).
 """
 
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from counters.models import Counter
-from hall.auth import device_for_token
 from hall.models import DeviceKind, Hall
-from hall.pages import Refused
-from hall.selectors import staff_role
+from hall.pages import Refused, device_or_staff, in_both_languages
 
-SIGN_LANGUAGES = ("zh-hans", "en")
 DISPLAY_DEVICES = (DeviceKind.DISPLAY, DeviceKind.KIOSK)
 
 # Everything the pages and their scripts write on screen or say aloud. ``{name}`` placeholders
@@ -69,34 +65,19 @@ LABELS = {
 }
 
 
-def _both(text) -> dict:
-    """A lazy string in each language of the sign."""
-    result = {}
-    for language in SIGN_LANGUAGES:
-        with translation.override(language):
-            result[language.split("-")[0]] = str(text)
-    return result
-
-
 def _admit(request, hall: Hall) -> str:
     """The device token the page's scripts should use, or "" for a signed-in staff member."""
-    token = request.GET.get("token", "")
-    if token:
-        device = device_for_token(token)
-        if device is None:
-            raise Refused(403, _("Unknown or disabled device token."))
-        if device.hall_id != hall.pk or device.kind not in DISPLAY_DEVICES:
-            raise Refused(403, _("This device is not a display or kiosk of this hall."))
-        return token
-    if not request.user.is_authenticated:
-        raise Refused(403, _("This screen needs a device token (?token=…) or a staff sign-in."))
-    if staff_role(user=request.user, hall=hall) is None:
-        raise Refused(403, _("You are not on this hall's staff."))
-    return ""
+    return device_or_staff(
+        request,
+        hall,
+        kinds=DISPLAY_DEVICES,
+        wrong_device=_("This device is not a display or kiosk of this hall."),
+        no_credentials=_("This screen needs a device token (?token=…) or a staff sign-in."),
+    )
 
 
 def _page(request, template: str, *, hall: Hall, token: str, stream: dict, **context):
-    labels = {key: _both(text) for key, text in LABELS.items()}
+    labels = {key: in_both_languages(text) for key, text in LABELS.items()}
     config = {
         **stream,
         "snapshot": reverse("snapshot", args=[hall.code]),
@@ -111,14 +92,18 @@ def _page(request, template: str, *, hall: Hall, token: str, stream: dict, **con
 
 
 def _refused(request, refusal: Refused):
-    context = {"message": _both(refusal.message), "status": refusal.status, "t": _sign_in()}
+    context = {
+        "message": in_both_languages(refusal.message),
+        "status": refusal.status,
+        "t": _sign_in(),
+    }
     return render(request, "display/refused.html", context, status=refusal.status)
 
 
 def _sign_in() -> dict:
     return {
-        "title": _both(_("This screen cannot open")),
-        "sign_in": _both(_("Sign in")),
+        "title": in_both_languages(_("This screen cannot open")),
+        "sign_in": in_both_languages(_("Sign in")),
     }
 
 

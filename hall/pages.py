@@ -1,10 +1,15 @@
 """What every page of the product shares in its views."""
 
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from hall.auth import device_for_token
 from hall.models import Hall
 from hall.selectors import staff_role
+
+# The languages of the screens customers face (displays, rating pad): both at once.
+SIGN_LANGUAGES = ("zh-hans", "en")
 
 
 class Refused(Exception):
@@ -36,3 +41,41 @@ def staff_hall(*, user, code: str, roles, refusal) -> tuple[Hall, str]:
     if hall is None:
         raise Refused(404, _("No hall with this code."))
     return hall, role_in(user=user, hall=hall, roles=roles, refusal=refusal)
+
+
+def in_both_languages(text) -> dict:
+    """A lazy string in each language of a customer-facing screen: {"zh": ..., "en": ...}."""
+    result = {}
+    for language in SIGN_LANGUAGES:
+        with translation.override(language):
+            result[language.split("-")[0]] = str(text)
+    return result
+
+
+def device_or_staff(
+    request,
+    hall: Hall,
+    *,
+    kinds,
+    wrong_device,
+    no_credentials,
+    staff_roles=None,
+    not_staff=None,
+) -> str:
+    """Who opens a device page: the ``?token=`` of an enabled device of one of ``kinds`` of this
+    hall (returned, for the page's scripts), or a signed-in member of the hall's staff (in
+    ``staff_roles`` if given; returns ""). Otherwise refused (403) with the matching reason."""
+    token = request.GET.get("token", "")
+    if token:
+        device = device_for_token(token)
+        if device is None:
+            raise Refused(403, _("This device token is unknown or disabled."))
+        if device.hall_id != hall.pk or device.kind not in kinds:
+            raise Refused(403, wrong_device)
+        return token
+    if not request.user.is_authenticated:
+        raise Refused(403, no_credentials)
+    role = staff_role(user=request.user, hall=hall)
+    if role is None or (staff_roles is not None and role not in staff_roles):
+        raise Refused(403, not_staff or _("You are not on this hall's staff."))
+    return ""

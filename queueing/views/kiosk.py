@@ -33,10 +33,9 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from hall.auth import device_for_token
 from hall.models import DeviceKind, Hall, IncidentMode, Role
-from hall.pages import Refused
-from hall.selectors import incident_affects, incident_public, open_incidents, staff_role
+from hall.pages import Refused, device_or_staff
+from hall.selectors import incident_affects, incident_public, open_incidents
 from queueing.models import SELF_DECLARABLE_REASONS, PriorityReason
 from queueing.selectors import business_type_queues
 
@@ -70,19 +69,15 @@ def _admit(request, hall: Hall | None) -> str:
     """The kiosk device token the page should issue with, or "" for a greeter or manager."""
     if hall is None:
         raise Refused(404, _("There is no hall with this code."))
-    token = request.GET.get("token", "")
-    if token:
-        device = device_for_token(token)
-        if device is None:
-            raise Refused(403, _("This device token is unknown or disabled."))
-        if device.hall_id != hall.pk or device.kind != DeviceKind.KIOSK:
-            raise Refused(403, _("This device is not a ticket kiosk of this hall."))
-        return token
-    if not request.user.is_authenticated:
-        raise Refused(403, _("The kiosk needs a kiosk device token (?token=…) or a staff sign-in."))
-    if staff_role(user=request.user, hall=hall) not in KIOSK_STAFF_ROLES:
-        raise Refused(403, _("Only this hall's greeters and managers may use the kiosk."))
-    return ""
+    return device_or_staff(
+        request,
+        hall,
+        kinds=(DeviceKind.KIOSK,),
+        wrong_device=_("This device is not a ticket kiosk of this hall."),
+        no_credentials=_("The kiosk needs a kiosk device token (?token=…) or a staff sign-in."),
+        staff_roles=KIOSK_STAFF_ROLES,
+        not_staff=_("Only this hall's greeters and managers may use the kiosk."),
+    )
 
 
 def _refused(request, refusal: Refused, *, fragment: bool = False):

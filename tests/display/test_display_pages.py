@@ -70,7 +70,7 @@ def test_a_signed_in_clerk_of_the_hall_needs_no_token(hall, clerk_a):
     ("who", "status", "says"),
     [
         ("nobody", 403, "needs a device token"),
-        ("bad token", 403, "Unknown or disabled device token"),
+        ("bad token", 403, "This device token is unknown or disabled"),
         ("other hall's display", 403, "not a display or kiosk of this hall"),
         ("other hall's manager", 403, "您不是本营业厅的工作人员"),
     ],
