@@ -189,15 +189,18 @@ class _Stream(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(settings.DISPLAY_HEARTBEAT_SECONDS)
             await self.channel_layer.group_add(self.group, self.channel_name)
-            current = await database_sync_to_async(self.current_seq)()
-            if current > self.seq:
+            if await database_sync_to_async(self.behind)():
                 await asyncio.sleep(1)  # it may be in flight; give it a moment
-                if current > self.seq:
+                if await database_sync_to_async(self.behind)():
                     await self.send_snapshot()
                     continue
             await self.send(
                 text_data=encode({"type": "heartbeat", "seq": self.seq, "now": timezone.now()})
             )
+
+    def behind(self) -> bool:
+        """True when the database holds an event this stream has not sent."""
+        return self.current_seq() > self.seq
 
     # Subclasses: authorise() sets self.group; snapshot() and current_seq() read the database.
 
@@ -263,7 +266,12 @@ class CounterConsumer(_Stream):
 
     Incident events reach the counters serving a type they affect (display/events.py); they
     leave the counter's own seq as it was (display/publisher.py), so its ``prev_seq`` still
-    names the counter's last own event."""
+    names the counter's last own event. So a lost incident frame leaves no gap in seq: the
+    heartbeat also compares the open incidents this counter shows (``shown_incidents``: set by
+    the snapshot, kept by the incident frames sent) with the database's, and resyncs when they
+    differ: an apology never stays missing, or up after its fault is resolved."""
+
+    shown_incidents: frozenset = frozenset()
 
     def authorise(self):
         counter_id = self.scope["url_route"]["kwargs"]["counter_id"]
@@ -281,17 +289,36 @@ class CounterConsumer(_Stream):
     def snapshot(self):
         hall = Hall.objects.get(pk=self.counter.hall_id)
         (state,) = counter_states(hall_id=hall.pk, counter_ids=[self.counter.pk])
+        # The open incidents whose apology this counter shows (it serves a type they affect).
+        incidents = counter_incidents(counter=self.counter, incidents=hall_incidents(hall=hall))
+        self.shown_incidents = frozenset(i["id"] for i in incidents)
         return {
             "type": "snapshot",
             "seq": state["seq"],
             "now": timezone.now(),
             "hall": hall_public(hall),
             "counter": state,
-            # The open incidents whose apology this counter shows (it serves a type they affect).
-            "incidents": counter_incidents(
-                counter=self.counter, incidents=hall_incidents(hall=hall)
-            ),
+            "incidents": incidents,
         }
+
+    def behind(self) -> bool:
+        if super().behind():
+            return True
+        hall = Hall(pk=self.counter.hall_id)
+        incidents = hall_incidents(hall=hall)
+        if incidents:
+            incidents = counter_incidents(counter=self.counter, incidents=incidents)
+        return frozenset(i["id"] for i in incidents) != self.shown_incidents
+
+    async def display_event(self, envelope):
+        kind = envelope.get("kind", "")
+        if kind in ("incident.opened", "incident.resolved"):
+            incident_id = json.loads(envelope["text"])["incident"]["id"]
+            if kind == "incident.opened":
+                self.shown_incidents = self.shown_incidents | {incident_id}
+            else:
+                self.shown_incidents = self.shown_incidents - {incident_id}
+        await super().display_event(envelope)
 
     def current_seq(self):
         return (

@@ -13,6 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
+import display.publisher
 from config.asgi import application
 from counters.services import counter_call_next, counter_open
 from tests.conftest import counter
@@ -126,3 +127,29 @@ async def streams():
     opened = Streams()
     yield opened
     await opened.close_all()
+
+
+class Loss:
+    """Makes the channel layer lose the next published event, once armed."""
+
+    def __init__(self):
+        self.armed = False
+        self.lost = []
+
+    def __call__(self):
+        self.armed = True
+
+
+@pytest.fixture
+def lose_next_publish(monkeypatch):
+    loss = Loss()
+    real_send = display.publisher.send
+
+    def send(sends):
+        if loss.armed and not loss.lost:
+            loss.lost.append(sends)
+            return
+        real_send(sends)
+
+    monkeypatch.setattr(display.publisher, "send", send)
+    return loss

@@ -2,6 +2,8 @@
 lobby hears every incident event, and a counter display hears those of incidents affecting a
 business type it serves (and only those), without its own seq moving."""
 
+import asyncio
+
 import pytest
 from django.urls import reverse
 
@@ -10,7 +12,7 @@ from counters.services import counter_call_next, counter_open, counter_recall
 from hall.incidents import incident_acknowledge, incident_open, incident_resolve
 from hall.models import BusinessType, IncidentMode
 from tests.conftest import counter
-from tests.display.conftest import act, event
+from tests.display.conftest import act, event, frame
 from tests.factories import issue
 
 
@@ -151,3 +153,47 @@ def test_the_displays_carry_the_incident_labels_and_the_counters_business(
     page = client.get(reverse("display:counter", args=[c1.pk]) + f"?token={display_device.token}")
     assert sorted(page.context["config"]["business_types"]) == ["payment", "topup"]
     assert "data-counter-incident" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lost", ["incident.opened", "incident.resolved"])
+async def test_a_lost_incident_frame_is_caught_by_the_counters_heartbeat(
+    hall, display_device, clerk_a, manager, streams, settings, lose_next_publish, lost
+):
+    # An incident frame leaves the counter's own seq alone, so its loss makes no gap: the
+    # heartbeat compares the apologies shown with the open incidents instead.
+    settings.DISPLAY_HEARTBEAT_SECONDS = 0.05
+    c1 = await act(counter, hall, 1)
+    if lost == "incident.resolved":
+        fault = await act(open_fault, hall, manager, "payment")
+    one = await streams.counter(c1, display_device)
+
+    lose_next_publish()
+    if lost == "incident.opened":
+        fault = await act(open_fault, hall, manager, "payment")
+        shown = [fault.pk]
+    else:
+        await act(incident_resolve, incident_id=fault.pk, user=manager)
+        shown = []
+    assert lose_next_publish.lost
+
+    async with asyncio.timeout(3):
+        while (got := await frame(one))["type"] == "heartbeat":
+            pass
+    assert got["type"] == "snapshot"
+    assert [i["id"] for i in got["incidents"]] == shown
+    assert got["seq"] == one.snapshot["seq"]  # the counter's own seq, unmoved
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_incident_of_another_business_costs_a_counter_no_resync(
+    hall, display_device, manager, streams, settings
+):
+    settings.DISPLAY_HEARTBEAT_SECONDS = 0.05
+    c4 = await act(counter, hall, 4)  # service applications only
+    four = await streams.counter(c4, display_device)
+
+    await act(open_fault, hall, manager, "payment")
+
+    for _ in range(4):
+        assert (await frame(four))["type"] == "heartbeat"

@@ -10,7 +10,6 @@ import json
 import pytest
 from channels.layers import get_channel_layer
 
-import display.publisher
 from counters.apologies import apology_for
 from counters.services import (
     counter_call_next,
@@ -404,32 +403,6 @@ async def test_bad_client_message_gets_an_error_and_the_stream_stays_open(
 
 
 # --- Lost, stale and late messages -----------------------------------------------------------
-
-
-class Loss:
-    """Makes the channel layer lose the next published event, once armed."""
-
-    def __init__(self):
-        self.armed = False
-        self.lost = []
-
-    def __call__(self):
-        self.armed = True
-
-
-@pytest.fixture
-def lose_next_publish(monkeypatch):
-    loss = Loss()
-    real_send = display.publisher.send
-
-    def send(sends):
-        if loss.armed and not loss.lost:
-            loss.lost.append(sends)
-            return
-        real_send(sends)
-
-    monkeypatch.setattr(display.publisher, "send", send)
-    return loss
 
 
 async def test_lobby_answers_a_gap_with_a_fresh_snapshot_not_the_event(
