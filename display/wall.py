@@ -46,6 +46,7 @@ def _labels() -> dict:
         "priority": _("Priority"),
         "normal": _("Normal"),
         "over_target": _("Over target"),
+        "crowded": _("Too many waiting"),
         "unavailable": _("Unavailable"),
         "no_counter": _("No counter serves it"),
         "nobody": _("Nobody waiting"),

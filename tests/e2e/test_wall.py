@@ -133,3 +133,48 @@ def test_the_wall_meets_wcag_aa(hall, page, demo_server):
     open_wall(page, demo_server["base"])
     expect(page.locator("[data-chart] canvas")).to_have_count(1)
     check(page, "wall")
+
+
+def test_an_alert_and_a_fault_show_on_the_wall_with_what_to_do(hall, page, demo_server):
+    """Too many waiting for one business raises an alert (from the wall's own metrics, no
+    beat needed) naming the counters that could help; an open fault shows unacknowledged.
+    The test takes back what it did: the fault is resolved, its tickets cancelled."""
+    login = {"username": "manager", "password": "demo"}
+    manager = "Token " + hall.request("POST", "/api/v1/auth/token/", body=login)["token"]
+    snapshot = hall.request("GET", "/api/v1/halls/demo/snapshot/", auth=hall.kiosk)
+    waiting = next(bt["waiting"] for bt in snapshot["business_types"] if bt["code"] == "query")
+    threshold = 15  # the demo hall's waiting_alert_threshold
+
+    def issue_query():
+        body = {"business_type": "query"}
+        return hall.request("POST", "/api/v1/halls/demo/tickets/", auth=hall.kiosk, body=body)
+
+    tickets = [issue_query() for _ in range(max(0, threshold - waiting))]
+    incident = hall.request(
+        "POST",
+        "/api/v1/halls/demo/incidents/",
+        auth=manager,
+        body={"kind": "printer", "business_types": ["query"], "mode": "warn"},
+    )
+    try:
+        open_wall(page, demo_server["base"])
+        tickets.append(issue_query())  # one more than the threshold, while the wall watches
+
+        alert = page.locator("[data-alert='many_waiting']")
+        expect(alert).to_be_visible(timeout=10000)
+        expect(alert).to_contain_text("查询/打印账单")
+        expect(alert.locator(".issue-suggestion")).to_contain_text("窗口")
+        # The business's row says it too, in red and in words.
+        row = page.locator("tr[data-business-type='query']")
+        expect(row).to_have_class(re.compile(r"\bover\b"))
+        expect(row.locator("td.status")).to_contain_text("等候人数过多")
+        fault = page.locator(f"[data-incident='{incident['id']}']")
+        expect(fault).to_contain_text("查询/打印账单")
+        expect(fault).to_contain_text("⚠")  # not acknowledged, said by a mark and words
+        screenshot(page, "wall-alert")
+    finally:
+        resolve = f"/api/v1/incidents/{incident['id']}/resolve/"
+        hall.request("POST", resolve, auth=manager, body={})
+        for ticket in tickets:
+            path = f"/api/v1/tickets/{ticket['id']}/cancel/"
+            hall.request("POST", path, auth=manager, body={})

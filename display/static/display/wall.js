@@ -202,15 +202,25 @@ function renderQueue(m) {
       el("td", { class: "num estimate" }, estimate(bt)),
       status,
     );
+    // Too many waiting for it (the hall's threshold): its open alert marks the row too.
+    const crowded = m.alerts.some((a) => a.kind === "many_waiting" && a.subject === `bt:${bt.code}`);
     tickers.push((now) => {
       const grow = bt.waiting ? sinceFigures(now) : 0;
       const longestNow = bt.longest_wait_s === null ? null : bt.longest_wait_s + grow;
       longest.textContent = duration(longestNow);
       mean.textContent = duration(bt.mean_wait_s === null ? null : bt.mean_wait_s + grow);
       const over = bt.waiting > 0 && (bt.over_target || longestNow > m.target_wait_s);
-      row.classList.toggle("over", over);
+      row.classList.toggle("over", over || crowded);
       row.classList.toggle("unavailable", bt.unavailable);
-      const wanted = bt.unavailable ? "unavailable" : over ? "over" : bt.waiting ? "ok" : "quiet";
+      const wanted = bt.unavailable
+        ? "unavailable"
+        : over
+          ? "over"
+          : crowded
+            ? "crowded"
+            : bt.waiting
+              ? "ok"
+              : "quiet";
       if (status.dataset.status !== wanted) {
         status.dataset.status = wanted;
         status.replaceChildren(
@@ -218,7 +228,9 @@ function renderQueue(m) {
             ? mark("stop", t.unavailable)
             : wanted === "over"
               ? mark("bad", t.over_target)
-              : wanted === "ok"
+              : wanted === "crowded"
+                ? mark("bad", t.crowded)
+                : wanted === "ok"
                 ? mark("ok", t.on_target)
                 : el("span", { class: "mark none" }, t.nobody),
         );
