@@ -140,24 +140,6 @@ class DeviceAdmin(admin.ModelAdmin):
         )
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit log is append-only."""
-
-    list_display = ["created_at", "hall", "kind", "ticket_id", "counter_id", "actor", "device"]
-    list_filter = ["hall", "kind"]
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
     """A record written only by its services (with its audit event) and never deleted."""
 
@@ -169,6 +151,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """Read-only: the audit log is append-only."""
+
+    list_display = ["created_at", "hall", "kind", "ticket_id", "counter_id", "actor", "device"]
+    list_filter = ["hall", "kind"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(ApologyRecord)
@@ -280,7 +271,7 @@ class EscalationAttemptInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(ReadOnlyAdmin):
     """Read-only: incidents are opened, acknowledged and resolved on the console or the API,
     each with its audit event, apologies and notifications."""
 
@@ -303,18 +294,9 @@ class IncidentAdmin(admin.ModelAdmin):
     list_select_related = ["hall", "department"]
     inlines = [EscalationAttemptInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(EscalationAttempt)
-class EscalationAttemptAdmin(admin.ModelAdmin):
+class EscalationAttemptAdmin(ReadOnlyAdmin):
     """Every try at telling someone about an incident, with its result. Never changed."""
 
     list_display = [
@@ -332,12 +314,3 @@ class EscalationAttemptAdmin(admin.ModelAdmin):
     list_filter = ["status", "channel", "level", "incident__hall"]
     search_fields = ["target", "error"]
     list_select_related = ["incident__hall"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from hall.admin import ReadOnlyAdmin
 from queueing.models import PhoneNotice, Ticket
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ReadOnlyAdmin):
     """Tickets change only through the counter console and the API; here they are read."""
 
     list_display = ["number", "hall", "business_type", "lane", "status", "issued_at", "counter"]
@@ -13,30 +14,12 @@ class TicketAdmin(admin.ModelAdmin):
     date_hierarchy = "issued_at"
     exclude = ["phone", "public_token"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(PhoneNotice)
-class PhoneNoticeAdmin(admin.ModelAdmin):
+class PhoneNoticeAdmin(ReadOnlyAdmin):
     """The record of each text message to a customer's phone; written by the system only."""
 
     list_display = ["ticket", "kind", "status", "attempts", "detail", "created_at", "sent_at"]
     list_filter = ["status", "kind", "ticket__hall"]
     search_fields = ["ticket__number"]
     readonly_fields = ["ticket", "kind", "text", "status", "attempts", "detail", "sent_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
