@@ -342,7 +342,8 @@ def alert_notify_send(*, alert_id: int, now: datetime.datetime | None = None) ->
     alert = ManagerAlert.objects.select_related("hall").get(pk=alert_id)
     if alert.cleared_at is not None:
         return False
-    if alert.kind in PLANNER_KINDS and settings.ALERT_PLANNER_ADVICE:
+    advise = alert.kind in PLANNER_KINDS and settings.ALERT_PLANNER_ADVICE
+    if advise and "planner" not in alert.data:  # a retry after a failed send already has it
         _add_planner_advice(alert, now=now)
     recipients = alert_recipients(hall=alert.hall)
     if not recipients:

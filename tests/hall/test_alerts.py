@@ -294,3 +294,26 @@ def test_a_pause_alert_gets_no_planner_advice(hall, managers, quick_planner):
     with mock.patch("queueing.planning.advice.staffing_advice") as advise:
         assert alert_notify_send(alert_id=alert.pk, now=at(2, 16)) is True
     advise.assert_not_called()
+
+
+def test_a_retry_after_a_failed_send_adds_the_planners_advice_once(
+    hall, greeter, clerk_a, managers, quick_planner
+):
+    one = counter(hall, 1)
+    counter_open(counter_id=one.pk, user=clerk_a, now=at(1, 0))
+    issue(hall, "service", by=greeter, at=at(2, 0))
+    alerts_check(hall=hall, now=at(2, 16))
+    alert = ManagerAlert.objects.get(kind=AlertKind.LONG_WAIT)
+
+    with (
+        mock.patch("django.core.mail.send_mail", side_effect=OSError("SMTP down")),
+        pytest.raises(OSError),
+    ):
+        alert_notify_send(alert_id=alert.pk, now=at(2, 17))
+    assert alert_notify_send(alert_id=alert.pk, now=at(2, 18)) is True
+
+    alert.refresh_from_db()
+    assert alert.suggestion_zh.count("规划器建议") == 1
+    assert alert.suggestion_en.count("The planner advises") == 1
+    (message,) = mail.outbox
+    assert message.body.count("The planner advises") == 1
