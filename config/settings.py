@@ -185,6 +185,11 @@ else:
 # resync by seq), and how often an idle display connection hears from the server.
 DISPLAY_PUBLISH_RETRY_SECONDS = env_float("DISPLAY_PUBLISH_RETRY_SECONDS", default=5.0)
 DISPLAY_HEARTBEAT_SECONDS = env_float("DISPLAY_HEARTBEAT_SECONDS", default=20.0)
+# The board (waiting and estimated wait per business type) is computed in the live tier after
+# commit, per hall where hall streams are connected: at most once per MIN_INTERVAL whatever the
+# event rate, and every REFRESH without events (display/board.py).
+DISPLAY_BOARD_MIN_INTERVAL_SECONDS = env_float("DISPLAY_BOARD_MIN_INTERVAL_SECONDS", default=0.25)
+DISPLAY_BOARD_REFRESH_SECONDS = env_float("DISPLAY_BOARD_REFRESH_SECONDS", default=30.0, minimum=1)
 # The wall's metrics frames (display/metrics_stream.py): computed where a wall is connected,
 # DELAY after an event (a burst lands in one computation), at least MIN_INTERVAL apart, and every
 # REFRESH without events. WALL_METRICS_PUSH off: the wall's snapshot still carries them.

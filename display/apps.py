@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class DisplayConfig(AppConfig):
     name = "display"
     verbose_name = _("Displays")
+
+    def ready(self):
+        from display.publisher import event_publish, hall_reset_publish
+        from hall.events import event_subscribe, reset_subscribe
+
+        # The services reach the live side through hall's event hook, never by importing display.
+        event_subscribe(event_publish)
+        reset_subscribe(hall_reset_publish)

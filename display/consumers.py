@@ -26,6 +26,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter
+from display import tickers
+from display.board import BOARD, board_frame
 from display.metrics import hall_metrics
 from display.metrics_stream import localized, metrics_frame, ticker_join, ticker_leave
 from display.publisher import MESSAGE_TYPE, counter_group, encode, hall_group
@@ -206,7 +208,33 @@ class _Stream(AsyncWebsocketConsumer):
 
 
 class LobbyConsumer(_Stream):
-    """/ws/halls/{hall}/display/: every event of the hall, for a display or kiosk of it."""
+    """/ws/halls/{hall}/display/: every event of the hall, for a display or kiosk of it (and
+    for the greeter tablet and the console, signed in).
+
+    Its snapshot carries the board; every event pokes the process's board ticker for the hall,
+    which pushes ``{"type": "board"}`` frames at most every 250 ms (display.board)."""
+
+    board_ticker = None
+
+    async def connect(self):
+        await super().connect()
+        if self.group is not None:
+            self.board_ticker = tickers.ticker_join(BOARD, self.hall.pk, self)
+
+    async def disconnect(self, code):
+        if self.board_ticker is not None:
+            tickers.ticker_leave(BOARD, self.hall.pk, self)
+        await super().disconnect(code)
+
+    async def display_event(self, envelope):
+        await super().display_event(envelope)
+        if self.board_ticker is not None:
+            self.board_ticker.poke()
+
+    async def send_board(self, board: dict) -> None:
+        async with self.sending:
+            if self.seq is not None:
+                await self.send(text_data=encode(board_frame(seq=self.seq, board=board)))
 
     def authorise(self):
         code = self.scope["url_route"]["kwargs"]["hall"]

@@ -2,17 +2,13 @@
 
 Each message says what happened (``ticket``, ``counter``, and for a call the ``greeted`` and
 ``attended`` tickets) and carries the state it changed, current as of its ``seq``: the touched
-counters (``counters``) and the waiting count and estimate per business type
-(``business_types``). A display applies a message by replacing those parts of its state, so
-applying one twice is harmless.
+counters (``counters``). A display applies a message by replacing those parts of its state, so
+applying one twice is harmless. Built under the hall lock from rows in hand (the event, the
+touched counters): the waiting counts and estimates per business type, which need the whole
+hall, come after commit in their own ``board`` frames (display.board).
 """
 
-from display.selectors import (
-    business_type_board,
-    call_public,
-    incident_counter_ids,
-    ticket_public,
-)
+from display.selectors import call_public, incident_counter_ids, ticket_public
 from hall.models import AuditEvent, EventKind
 
 INCIDENT_EVENTS = (
@@ -67,5 +63,4 @@ def event_message(event: AuditEvent, *, ticket, counters: list[dict]) -> dict:
             # Every display of the hall hears this: the id and category only (hall.complaints);
             # never the customer's name, phone or words.
             message["complaint"] = {"id": data["complaint"], "category": data["category"]}
-    message["business_types"] = business_type_board(hall=event.hall)
     return message

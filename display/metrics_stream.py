@@ -1,10 +1,10 @@
 """The wall's metrics frames: computed per hall where walls are connected, coalesced, pushed.
 
 Every event of a hall reaches every wall stream of it (the hall group). A wall consumer pokes
-its process's ``HallTicker`` for the hall; the ticker waits ``WALL_METRICS_DELAY_SECONDS`` so a
-burst lands in one computation, keeps computations at least ``WALL_METRICS_MIN_INTERVAL_SECONDS``
-apart, computes ``hall_metrics`` once (in a worker thread) and hands the result to each wall
-stream of the hall in this process, which sends
+its process's metrics ticker for the hall (display.tickers); the ticker waits
+``WALL_METRICS_DELAY_SECONDS`` so a burst lands in one computation, keeps computations at
+least ``WALL_METRICS_MIN_INTERVAL_SECONDS`` apart, computes ``hall_metrics`` once (in a worker
+thread) and hands the result to each wall stream of the hall in this process, which sends
 
     {"type": "metrics", "seq": <the last seq this stream sent>, "at": ..., "metrics": {...}}
 
@@ -34,23 +34,15 @@ it writes only when an alert is raised or cleared, so this costs nothing in the 
 raises alerts within seconds of their cause rather than at the next minute's beat.
 """
 
-import asyncio
-import contextlib
 import logging
-import weakref
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
+from display import tickers
 from display.metrics import hall_metrics
 from hall.models import Hall
 
 log = logging.getLogger(__name__)
-
-# One registry per event loop: the server has one; tests run one per test.
-_tickers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, HallTicker]]" = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def localized(metrics: dict, language: str) -> dict:
@@ -86,77 +78,28 @@ def compute(hall_id: int, *, apply_alerts: bool = True) -> dict | None:
     return metrics
 
 
-class HallTicker:
-    """Computes one hall's metrics for the wall streams of this process, coalescing events."""
-
-    def __init__(self, hall_id: int):
-        self.hall_id = hall_id
-        self.walls: set = set()
-        self.wake = asyncio.Event()
-        self.computations = 0  # for tests and the benchmark
-        self.task = asyncio.get_running_loop().create_task(self.run())
-
-    def poke(self) -> None:
-        self.wake.set()
-
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        last = loop.time()  # the walls' snapshots just carried fresh metrics
-        while self.walls:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self.wake.wait(), timeout=settings.WALL_METRICS_REFRESH_SECONDS
-                )
-            delay = max(
-                settings.WALL_METRICS_DELAY_SECONDS,
-                last + settings.WALL_METRICS_MIN_INTERVAL_SECONDS - loop.time(),
-            )
-            await asyncio.sleep(delay)
-            if not self.walls:
-                break
-            self.wake.clear()  # events until now are in this computation; later ones wake us
-            last = loop.time()
-            try:
-                metrics = await database_sync_to_async(compute)(self.hall_id)
-            except Exception:
-                log.exception("Computing the wall metrics of hall %s failed", self.hall_id)
-                continue
-            self.computations += 1
-            if metrics is None:
-                continue
-            for wall in list(self.walls):
-                try:
-                    await wall.send_metrics(metrics)
-                except Exception:  # a closing socket: its disconnect unregisters it
-                    log.debug("A wall of hall %s missed a metrics frame", self.hall_id)
+METRICS = tickers.TickerKind(
+    name="metrics",
+    compute=compute,
+    deliver="send_metrics",
+    delay=lambda: settings.WALL_METRICS_DELAY_SECONDS,
+    min_interval=lambda: settings.WALL_METRICS_MIN_INTERVAL_SECONDS,
+    refresh=lambda: settings.WALL_METRICS_REFRESH_SECONDS,
+)
 
 
-def ticker_join(hall_id: int, wall) -> "HallTicker":
-    """Register a wall stream with its hall's ticker in this process (started on first use)."""
-    loop = asyncio.get_running_loop()
-    tickers = _tickers.setdefault(loop, {})
-    ticker = tickers.get(hall_id)
-    if ticker is None or ticker.task.done():
-        ticker = tickers[hall_id] = HallTicker(hall_id)
-    ticker.walls.add(wall)
-    return ticker
+def ticker_join(hall_id: int, wall) -> tickers.HallTicker:
+    """Register a wall stream with its hall's metrics ticker in this process."""
+    return tickers.ticker_join(METRICS, hall_id, wall)
 
 
 def ticker_leave(hall_id: int, wall) -> None:
-    """Unregister; the last wall of a hall stops its ticker."""
-    tickers = _tickers.get(asyncio.get_running_loop(), {})
-    ticker = tickers.get(hall_id)
-    if ticker is None:
-        return
-    ticker.walls.discard(wall)
-    if not ticker.walls:
-        ticker.task.cancel()
-        del tickers[hall_id]
+    tickers.ticker_leave(METRICS, hall_id, wall)
 
 
-def ticker_for(hall_id: int) -> "HallTicker | None":
-    """The hall's ticker in the running loop, if any wall of it is connected here (tests)."""
-    return _tickers.get(asyncio.get_running_loop(), {}).get(hall_id)
+def ticker_for(hall_id: int) -> tickers.HallTicker | None:
+    """The hall's metrics ticker in the running loop, if any wall of it is connected here."""
+    return tickers.ticker_for(METRICS, hall_id)
 
 
 def metrics_frame(*, seq: int, metrics: dict, language: str) -> dict:

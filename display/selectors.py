@@ -49,8 +49,8 @@ def hall_public(hall: Hall) -> dict:
     }
 
 
-def business_type_board(*, hall: Hall) -> list[dict]:
-    """Waiting count and estimated wait per active business type (one query)."""
+def board_rows(types) -> list[dict]:
+    """What displays show of each business type (``queueing.selectors.business_type_queues``)."""
     return [
         {
             "code": bt.code,
@@ -60,8 +60,14 @@ def business_type_board(*, hall: Hall) -> list[dict]:
             "waiting": bt.waiting,
             "estimated_wait_s": bt.estimated_wait_s,
         }
-        for bt in business_type_queues(hall=hall)
+        for bt in types
     ]
+
+
+def business_type_board(*, hall: Hall) -> list[dict]:
+    """Waiting count and estimated wait per active business type (a forecast: a read for
+    snapshots and pages, never for a frame built under a lock; live updates: display.board)."""
+    return board_rows(business_type_queues(hall=hall))
 
 
 def counter_states(*, hall_id: int, counter_ids=None) -> list[dict]:

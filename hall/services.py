@@ -4,6 +4,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from hall.auth import new_device_token
+from hall.events import event_notify
 from hall.models import (
     AuditEvent,
     Device,
@@ -27,7 +28,7 @@ def event_record(
     data: dict | None = None,
     at=None,
 ) -> AuditEvent:
-    """Write one audit event and publish it live once the transaction commits.
+    """Write one audit event and hand it to the event hook's subscribers (hall.events).
 
     Call inside the transaction that makes the change it records, as its last write: the event
     takes the hall's next live ``seq``, which row-locks the hall's sequence until commit.
@@ -43,11 +44,7 @@ def event_record(
         created_at=at or timezone.now(),
         seq=event_seq_take(hall_id=hall.pk),
     )
-    # Imported here: display reads every app to build its messages, so it cannot be imported
-    # while the apps' services modules load.
-    from display.publisher import event_publish
-
-    event_publish(event=event, ticket=ticket)
+    event_notify(event=event, ticket=ticket)  # the live side (display registers its publisher)
     return event
 
 

@@ -11,10 +11,20 @@ built by ``queueing.selectors.hall_state``). It needs two things observed here:
   exponential). One query, cached per hall for ``SERVICE_CACHE_S``.
 * ``arrival_rates``: per business type and lane, the tickets issued in the last hour, per second.
   One query, cached per hall for ``ARRIVAL_CACHE_S``.
+
+The estimate a new ticket gets in the issue response is not computed on the write path: the
+live tier computes the hall's board after commit (display.board: one forecast per hall at most
+every 250 ms, where streams of the hall are connected) and stores its estimates per business
+type and lane with ``board_store``; ``new_ticket_estimate`` reads them (one cache read before
+the issue's transaction, never under a lock) and corrects them for the people who joined or left
+since. Without a board (no stream connected, or the cache down and nothing in this process) it
+falls back to the simple model: people ahead x mean service time / counters serving the type.
 """
 
 import datetime
+import logging
 import math
+import time
 from collections import defaultdict
 
 from django.core.cache import cache
@@ -30,6 +40,13 @@ MIN_SAMPLES = 20
 SERVICE_CACHE_S = 600
 ARRIVAL_CACHE_S = 60
 ARRIVAL_WINDOW = datetime.timedelta(hours=1)
+BOARD_CACHE_S = 300
+BOARD_MAX_AGE_S = 120.0  # an older board is not trusted for a new ticket's estimate
+
+log = logging.getLogger(__name__)
+
+# This process's last copy of each hall's board, for when the cache cannot be read.
+_boards: dict[int, dict] = {}
 
 
 def servers_for(*, business_type) -> int:
@@ -105,3 +122,70 @@ def arrival_rates(*, hall, now: datetime.datetime) -> dict[tuple[int, str], floa
     rates = {(bt, lane): n / seconds for bt, lane, n in counts}
     cache.set(key, rates, ARRIVAL_CACHE_S)
     return rates
+
+
+def _board_key(hall_id: int) -> str:
+    return f"queueing:board:{hall_id}"
+
+
+def board_store(*, hall_id: int, types: list) -> None:
+    """Keep a freshly computed board (``queueing.selectors.hall_board``) for new tickets'
+    estimates: in this process, and in the cache for the other processes. Never raises."""
+    board = {
+        "at": time.time(),
+        "types": {
+            bt.pk: {
+                "waiting": bt.waiting,
+                "servers": bt.staffed or bt.total,
+                "mean_s": bt.mean_service_s,
+                "estimates": bt.lane_estimates,
+            }
+            for bt in types
+        },
+    }
+    _boards[hall_id] = board
+    try:
+        cache.set(_board_key(hall_id), board, BOARD_CACHE_S)
+    except Exception as exc:  # the cache (Redis) is down: this process's copy serves
+        log.warning("Could not store the board of hall %s in the cache: %r", hall_id, exc)
+
+
+def board_cached(*, hall_id: int) -> dict | None:
+    """The hall's latest board from the cache, else this process's copy; None if neither is
+    younger than ``BOARD_MAX_AGE_S``. Never raises: a cache that is down costs a fallback."""
+    board = None
+    try:
+        board = cache.get(_board_key(hall_id))
+    except Exception as exc:
+        log.warning("Could not read the board of hall %s from the cache: %r", hall_id, exc)
+    local = _boards.get(hall_id)
+    if board is None or (local is not None and local["at"] > board["at"]):
+        board = local
+    if board is None or time.time() - board["at"] > BOARD_MAX_AGE_S:
+        return None
+    return board
+
+
+def new_ticket_estimate(
+    *, board: dict | None, business_type, lane: str, ahead: int, servers: int
+) -> int | None:
+    """Seconds a ticket of ``business_type`` and ``lane`` issued now is expected to wait, with
+    ``ahead`` people of its type waiting before it and ``servers`` counters serving the type.
+
+    From the board when there is one: its forecast for the type and lane, moved by one mean
+    service per server for each person who joined (or left) the type's queue since it was
+    computed. Otherwise the simple model. No query, no cache call (``board`` is read before).
+    """
+    row = board["types"].get(business_type.pk) if board else None
+    if row is not None:
+        mean = row["mean_s"] or float(business_type.expected_service_minutes) * 60.0
+        servers = max(servers or row["servers"] or 0, 1)
+        base = row["estimates"].get(lane)
+        if base is not None:
+            return max(0, round(base + (ahead - row["waiting"]) * mean / servers))
+        if row["servers"] == 0:
+            return None
+    mean = float(business_type.expected_service_minutes) * 60.0
+    if not servers:
+        return None
+    return round(ahead * mean / servers)

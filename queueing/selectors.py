@@ -8,7 +8,7 @@ from counters.models import Counter, CounterState
 from hall.models import BusinessType
 from hall.selectors import hall_policy
 from queueing import forecast, router
-from queueing.estimates import arrival_rates, people_ahead, service_stats
+from queueing.estimates import arrival_rates, board_store, people_ahead, service_stats
 from queueing.models import ACTIVE_STATUSES, Lane, Slot, Status, Ticket
 
 # Per lane, how many candidates the router needs at most: called + greeted + attended.
@@ -160,12 +160,15 @@ def ticket_position(*, ticket: Ticket) -> tuple[int, int | None]:
     return ahead, ticket_estimated_wait(ticket=ticket)
 
 
-def business_type_queues(*, hall) -> list[BusinessType]:
-    """The hall's active business types, each with ``waiting`` and ``estimated_wait_s`` (for a
-    normal ticket issued now: one forecast for the whole board, ``queueing.forecast``).
+def business_type_queues(*, hall, lanes=(Lane.NORMAL,)) -> list[BusinessType]:
+    """The hall's active business types, each with ``waiting``, ``staffed`` and ``total``
+    counters serving it, ``mean_service_s`` and ``estimated_wait_s`` (for a normal ticket issued
+    now: one forecast for the whole board, ``queueing.forecast``); ``lane_estimates`` holds the
+    estimate for each of ``lanes``.
 
     Four queries whatever the number of types, counters or people waiting (``hall_state``'s
-    three and this one), plus the history ``queueing.estimates`` caches.
+    three and this one), plus the history ``queueing.estimates`` caches. A read for displays
+    and pages: never call it from a service's transaction (DESIGN invariant 7).
     """
     waiting = (
         Ticket.objects.filter(business_type=OuterRef("pk"), status=Status.WAITING)
@@ -188,11 +191,22 @@ def business_type_queues(*, hall) -> list[BusinessType]:
         )
     )
     if types:
+        state = hall_state(hall=hall)
         estimates = forecast.forecast_new_many(
-            hall_state(hall=hall), [(bt.pk, Lane.NORMAL) for bt in types]
+            state, [(bt.pk, lane) for bt in types for lane in lanes]
         )
         for bt in types:
-            bt.estimated_wait_s = _seconds(estimates[(bt.pk, Lane.NORMAL)])
+            bt.mean_service_s = state.service_mean.get(bt.pk)
+            bt.lane_estimates = {lane: _seconds(estimates[(bt.pk, lane)]) for lane in lanes}
+            bt.estimated_wait_s = bt.lane_estimates.get(Lane.NORMAL)
+    return types
+
+
+def hall_board(*, hall) -> list[BusinessType]:
+    """``business_type_queues`` with the estimate for every lane: what the live tier computes
+    after commit (display.board) and keeps for new tickets' estimates (``board_store``)."""
+    types = business_type_queues(hall=hall, lanes=tuple(Lane))
+    board_store(hall_id=hall.pk, types=types)
     return types
 
 

@@ -5,12 +5,12 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from counters.models import VipMode
-from display.publisher import hall_reset_publish
+from counters.models import Counter, CounterState, VipMode
 from hall.errors import (
     BusinessTypeSuspended,
     BusinessTypeUnavailable,
@@ -20,6 +20,7 @@ from hall.errors import (
     InvalidTransition,
     TransferRefused,
 )
+from hall.events import hall_reset_notify
 from hall.i18n import in_english, localized_name
 from hall.models import (
     AuditEvent,
@@ -33,7 +34,7 @@ from hall.models import (
 )
 from hall.selectors import staff_role
 from hall.services import event_record, event_seq_take, hall_lock
-from queueing.estimates import people_ahead, servers_for
+from queueing.estimates import board_cached, new_ticket_estimate
 from queueing.models import (
     OPEN_STATUSES,
     PRIORITY_LANE_REASONS,
@@ -45,7 +46,6 @@ from queueing.models import (
     Ticket,
 )
 from queueing.numbering import format_number, next_sequence
-from queueing.selectors import ticket_estimated_wait
 
 ISSUING_ROLES = (Role.GREETER, Role.CLERK, Role.MANAGER)
 
@@ -98,6 +98,30 @@ def _suspending_incident():
     )
 
 
+def _serving_counters():
+    """The counters serving the outer business type (``total``), and those of them open or
+    paused (``staffed``), as a subquery: ``queueing.estimates.servers_for`` in the type's query."""
+    return (
+        Counter.objects.filter(business_types=OuterRef("pk"))
+        .order_by()
+        .values("business_types")
+        .annotate(total=Count("pk"), staffed=Count("pk", filter=~Q(state=CounterState.CLOSED)))
+    )
+
+
+def _waiting_before(now):
+    """Waiting tickets of the outer business type issued before ``now``: the people ahead."""
+    return (
+        Ticket.objects.filter(
+            business_type=OuterRef("pk"), status=Status.WAITING, issued_at__lt=now
+        )
+        .order_by()
+        .values("business_type")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+
 def _refuse_suspended(business_type: BusinessType) -> None:
     incident = Incident.objects.get(pk=business_type.suspended_by)
     apology = incident.apology_en if in_english() else incident.apology_zh
@@ -140,7 +164,12 @@ def ticket_issue(
 
     business_type = (
         BusinessType.objects.filter(hall=hall, code=business_type_code, active=True)
-        .annotate(suspended_by=Subquery(_suspending_incident()))
+        .annotate(
+            suspended_by=Subquery(_suspending_incident()),
+            staffed=Coalesce(Subquery(_serving_counters().values("staffed")), 0),
+            total=Coalesce(Subquery(_serving_counters().values("total")), 0),
+            ahead=Coalesce(Subquery(_waiting_before(now)), 0),
+        )
         .first()
     )
     if business_type is None:
@@ -148,7 +177,7 @@ def ticket_issue(
             _("Unknown or inactive business type: %(code)s") % {"code": business_type_code},
             fields={"business_type": "unavailable"},
         )
-    servers = servers_for(business_type=business_type)
+    servers = business_type.staffed or business_type.total  # open or paused, else configured
     if servers == 0:
         raise BusinessTypeUnavailable(
             _("No counter in this hall serves %(name)s.") % {"name": localized_name(business_type)},
@@ -186,6 +215,9 @@ def ticket_issue(
                 )
             self_declared = True
 
+    # Read before any lock: the hall's latest board (display.board computes it after commit),
+    # for this ticket's estimate. Never a forecast, a cache call or a whole-hall read inside.
+    board = board_cached(hall_id=hall.pk)
     with transaction.atomic():
         service_date = hall.service_date(now)
         sequence = next_sequence(
@@ -209,7 +241,6 @@ def ticket_issue(
             issued_by=issued_by if device is None else None,
             device=device,
         )
-        ahead = people_ahead(business_type=business_type, issued_at=now, exclude_id=ticket.pk)
         event_record(
             hall=hall,
             kind=EventKind.TICKET_ISSUED,
@@ -228,8 +259,14 @@ def ticket_issue(
         )
     return IssuedTicket(
         ticket=ticket,
-        people_ahead=ahead,
-        estimated_wait_s=ticket_estimated_wait(ticket=ticket, now=now),
+        people_ahead=business_type.ahead,
+        estimated_wait_s=new_ticket_estimate(
+            board=board,
+            business_type=business_type,
+            lane=lane,
+            ahead=business_type.ahead,
+            servers=servers,
+        ),
     )
 
 
@@ -388,5 +425,5 @@ def day_close(*, hall: Hall, now: datetime.datetime | None = None, force: bool =
             )
             for i, t in enumerate(tickets)
         )
-        hall_reset_publish(hall_id=hall.pk, seq=last_seq, reason="day.closed")
+        hall_reset_notify(hall_id=hall.pk, seq=last_seq, reason="day.closed")
     return len(tickets)

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from counters.models import Counter, VipMode
 from hall.models import BusinessType, Role, StaffMembership
 from hall.services import device_register, hall_create
+from queueing import estimates
 from tests.factories import payment_hall
 
 
@@ -53,6 +54,8 @@ def _fresh_cache():
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     caches["default"].key_prefix = f"{worker}-{uuid.uuid4().hex}"
+    # This process's copies of the halls' boards (queueing.estimates) are keyed by hall id too.
+    estimates._boards.clear()
 
 
 @pytest.fixture

@@ -53,12 +53,27 @@ async def frame(stream: WebsocketCommunicator, timeout: float = 2) -> dict:
     return json.loads(await stream.receive_from(timeout))
 
 
+# Frames that are no event: they carry the stream's own seq (display.board, metrics_stream).
+NOT_EVENTS = ("heartbeat", "board")
+
+
 async def event(stream: WebsocketCommunicator, timeout: float = 2) -> dict:
-    """The next frame other than a heartbeat."""
+    """The next frame other than a heartbeat or a board (display.board)."""
     while True:
         message = await frame(stream, timeout)
-        if message["type"] != "heartbeat":
+        if message["type"] not in NOT_EVENTS:
             return message
+
+
+async def no_event(stream: WebsocketCommunicator, timeout: float = 0.3) -> bool:
+    """True when the stream sends nothing but boards and heartbeats within ``timeout``."""
+    while True:
+        try:
+            message = await frame(stream, timeout)
+        except TimeoutError:
+            return True
+        if message["type"] not in NOT_EVENTS:
+            return False
 
 
 async def refusal(stream: WebsocketCommunicator) -> tuple[dict, int]:

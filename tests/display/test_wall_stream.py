@@ -33,13 +33,16 @@ def push_metrics(settings):
 
 
 async def frames_for(stream, seconds: float) -> list[dict]:
-    """Every frame the stream sends within ``seconds``."""
+    """Every frame the stream sends within ``seconds``, but boards (display.board: tested in
+    test_board_stream)."""
     got, deadline = [], time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
         try:
-            got.append(json.loads(await stream.receive_from(left)))
+            message = json.loads(await stream.receive_from(left))
         except TimeoutError:
             break
+        if message["type"] != "board":
+            got.append(message)
     return got
 
 

@@ -18,9 +18,14 @@ const POLL_EVERY = 5000;
 const CONNECT_TIMEOUT = 10000;
 const REFUSALS = [4401, 4403, 4404];
 
-// The wall's {"type": "metrics"} frames carry the seq the stream last sent (never a new one):
-// they are no event, never a gap, never change lastSeq; they go to onMetrics (default onEvent).
-export function connectLive(config, { onSnapshot, onEvent, onHeartbeat = () => {}, onMetrics }) {
+// The wall's {"type": "metrics"} frames and the hall streams' {"type": "board"} frames (waiting
+// and estimated wait per business type, computed after commit: display/board.py) carry the seq
+// the stream last sent (never a new one): they are no event, never a gap, never change lastSeq;
+// they go to onMetrics (default onEvent) and onBoard (default: ignored).
+export function connectLive(
+  config,
+  { onSnapshot, onEvent, onHeartbeat = () => {}, onMetrics, onBoard = () => {} },
+) {
   const live = {
     state: "connecting",
     lastSeq: null,
@@ -95,6 +100,9 @@ export function connectLive(config, { onSnapshot, onEvent, onHeartbeat = () => {
         return;
       case "metrics":
         if (live.lastSeq !== null && resyncSentAt === null) (onMetrics || onEvent)(frame);
+        return;
+      case "board":
+        if (live.lastSeq !== null && resyncSentAt === null) onBoard(frame);
         return;
     }
     if (live.lastSeq === null || typeof frame.seq !== "number" || resyncSentAt !== null) return;

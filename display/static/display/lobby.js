@@ -67,7 +67,6 @@ function onSnapshot(snapshot) {
 
 function onEvent(frame) {
   for (const counter of frame.counters || []) state.counters.set(counter.id, counter);
-  if (frame.business_types) state.businessTypes = frame.business_types;
   if (frame.call) {
     state.calls = [frame.call, ...state.calls.filter((c) => c.seq !== frame.call.seq)].slice(0, 8);
     markFresh(frame.call, 0);
@@ -76,6 +75,12 @@ function onEvent(frame) {
     voice.announce(frame, state.hall && state.hall.announce_english);
   }
   if (frame.incident) onIncident(frame);
+  render();
+}
+
+// The board (display/board.py): waiting and estimated wait per business type, after commit.
+function onBoard(frame) {
+  state.businessTypes = frame.business_types;
   render();
 }
 
@@ -359,6 +364,7 @@ setInterval(() => {
 connectLive(config, {
   onSnapshot,
   onEvent,
+  onBoard,
   onHeartbeat: (frame) => {
     if (frame.now) state.clockOffset = Date.parse(frame.now) - Date.now();
   },

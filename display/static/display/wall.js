@@ -393,9 +393,29 @@ function onMetrics(frame) {
   applyMetrics(frame.metrics, frame.seq);
 }
 
-// An event between metrics frames: its board (waiting and estimate per business type, as of
-// its seq) moves the waiting counts at once; issue, call and cancel move the lane counts. The
-// next metrics frame (a few seconds later) brings the rest.
+// A board frame between metrics frames (display/board.py, at most every 250 ms) moves the
+// waiting counts and estimates per business type at once; the next metrics frame (a few
+// seconds later) brings the rest.
+function onBoard(frame) {
+  if (!state.metrics) return;
+  const w = state.metrics.waiting;
+  let changed = false;
+  for (const board of frame.business_types) {
+    const bt = w.by_business_type.find((b) => b.code === board.code);
+    if (!bt) continue;
+    if (bt.waiting !== board.waiting) changed = true;
+    bt.waiting = board.waiting;
+    bt.estimated_wait_s = board.estimated_wait_s;
+    if (!bt.waiting) bt.longest_wait_s = bt.mean_wait_s = null;
+  }
+  if (!changed) return;
+  w.total = w.by_business_type.reduce((sum, bt) => sum + bt.waiting, 0);
+  if (!w.total) w.longest_wait_s = w.mean_wait_s = null;
+  render();
+}
+
+// An event between metrics frames: issue, call and cancel move the lane counts. The next
+// metrics frame (a few seconds later) brings the rest.
 function onEvent(frame) {
   if (frame.type === "metrics") {
     onMetrics(frame);
@@ -404,16 +424,6 @@ function onEvent(frame) {
   if (frame.seq <= state.metricsSeq) return; // the figures already hold it
   const w = state.metrics.waiting;
   let changed = false;
-  if (frame.business_types) {
-    for (const board of frame.business_types) {
-      const bt = w.by_business_type.find((b) => b.code === board.code);
-      if (!bt) continue;
-      if (bt.waiting !== board.waiting) changed = true;
-      bt.waiting = board.waiting;
-      bt.estimated_wait_s = board.estimated_wait_s;
-      if (!bt.waiting) bt.longest_wait_s = bt.mean_wait_s = null;
-    }
-  }
   const ticket = frame.ticket;
   const lanesOf = (code) => w.by_business_type.find((b) => b.code === code)?.by_lane;
   if (ticket && ticket.lane in w.by_lane) {
@@ -425,10 +435,7 @@ function onEvent(frame) {
       changed = true;
     }
   }
-  if (!changed) return;
-  w.total = w.by_business_type.reduce((sum, bt) => sum + bt.waiting, 0);
-  if (!w.total) w.longest_wait_s = w.mean_wait_s = null;
-  render();
+  if (changed) render();
 }
 
 // ---- The chart ------------------------------------------------------------------------------
@@ -576,6 +583,7 @@ connectLive(config, {
   onSnapshot,
   onEvent,
   onMetrics,
+  onBoard,
   onHeartbeat: (frame) => {
     if (frame.now) state.clockOffset = Date.parse(frame.now) - Date.now();
   },

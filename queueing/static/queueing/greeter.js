@@ -41,7 +41,20 @@ function refreshSoon(delay = 300) {
   refreshTimer = setTimeout(refreshNow, delay);
 }
 
-connectLive(config.live, { onSnapshot: () => refreshSoon(), onEvent: () => refreshSoon() });
+// A board frame (display/board.py, at most every 250 ms) moves each type's estimated wait in
+// place; the waiting counts come with the fragment each event re-reads.
+function applyBoard(frame) {
+  for (const bt of frame.business_types) {
+    const wait = $(`#type-stats-${CSS.escape(bt.code)} .type-wait`);
+    if (wait) wait.textContent = waitText(bt.estimated_wait_s);
+  }
+}
+
+connectLive(config.live, {
+  onSnapshot: () => refreshSoon(),
+  onEvent: () => refreshSoon(),
+  onBoard: applyBoard,
+});
 setInterval(() => refreshSoon(0), 30000); // the minutes waited move on
 
 // ---- Issue -------------------------------------------------------------------------------------

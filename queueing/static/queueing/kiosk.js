@@ -107,10 +107,41 @@ async function refreshBoard() {
 }
 setInterval(refreshBoard, config.board_refresh_s * 1000);
 
-// A system fault opened, acknowledged or resolved: re-read the board now (its apology and the
-// affected businesses), not at the next refresh. A reconnect's snapshot re-reads it too (the
-// first one does not: the page was just rendered with the board).
+// A board frame (display/board.py: waiting and estimated wait per business type, at most every
+// 250 ms) whose figures differ from the buttons' re-reads the board, at most every few seconds
+// (the fragment carries the translated words). A system fault opened, acknowledged or resolved
+// re-reads it now (its apology and the affected businesses). A reconnect's snapshot re-reads it
+// too (the first one does not: the page was just rendered with the board).
+const BOARD_MIN_INTERVAL_MS = 3000;
 let snapshots = 0;
+let boardReadAt = 0;
+let boardTimer = null;
+
+function boardDiffers(frame) {
+  return frame.business_types.some((bt) => {
+    const button = board.querySelector(`[data-business="${CSS.escape(bt.code)}"]`);
+    if (!button) return false;
+    const waiting = button.querySelector("[data-waiting]");
+    const minutes = button.querySelector("[data-wait-minutes]");
+    const shownMinutes = minutes ? minutes.dataset.waitMinutes : "";
+    const wait = bt.estimated_wait_s === null ? "" : String(Math.ceil(bt.estimated_wait_s / 60));
+    return (
+      (waiting && waiting.dataset.waiting !== String(bt.waiting)) ||
+      (minutes && shownMinutes !== wait)
+    );
+  });
+}
+
+function applyBoard(frame) {
+  if (!boardDiffers(frame)) return;
+  clearTimeout(boardTimer);
+  const due = Math.max(0, boardReadAt + BOARD_MIN_INTERVAL_MS - Date.now());
+  boardTimer = setTimeout(() => {
+    boardReadAt = Date.now();
+    refreshBoard();
+  }, due);
+}
+
 connectLive(config.live, {
   onSnapshot: () => {
     if (snapshots++ > 0) refreshBoard();
@@ -118,6 +149,7 @@ connectLive(config.live, {
   onEvent: (frame) => {
     if (String(frame.type).startsWith("incident.")) refreshBoard();
   },
+  onBoard: applyBoard,
 });
 
 board.addEventListener("click", async (event) => {

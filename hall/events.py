@@ -1,0 +1,50 @@
+"""The event hook: how the live side hears of every audit event, without ``hall`` importing it.
+
+``hall.services.event_record`` writes the audit event (with its live ``seq``) inside the
+transaction that makes the change, then calls each subscriber registered here, still inside
+that transaction, with the event and the ticket in hand. Apps above ``hall`` register at
+start-up (``AppConfig.ready``): ``display`` registers its publisher, which builds the frame from
+rows already in hand and sends it after commit (DESIGN invariants 6 and 7).
+
+A subscriber runs under the hall lock for every change of every hall: it must not read the whole
+hall, compute a forecast, or call the cache or the network. Whatever needs those belongs after
+commit (``transaction.on_commit``) or in the live tier (display.board).
+"""
+
+from collections.abc import Callable
+
+EventSubscriber = Callable[..., None]  # called as subscriber(event=AuditEvent, ticket=Ticket|None)
+ResetSubscriber = Callable[..., None]  # called as subscriber(hall_id=int, seq=int, reason=str)
+
+_subscribers: list[EventSubscriber] = []
+_reset_subscribers: list[ResetSubscriber] = []
+
+
+def event_subscribe(subscriber: EventSubscriber) -> None:
+    """Register ``subscriber`` once (a second registration of the same function is ignored)."""
+    if subscriber not in _subscribers:
+        _subscribers.append(subscriber)
+
+
+def event_unsubscribe(subscriber: EventSubscriber) -> None:
+    if subscriber in _subscribers:
+        _subscribers.remove(subscriber)
+
+
+def event_notify(*, event, ticket=None) -> None:
+    """Call every subscriber, in registration order (``hall.services.event_record`` only)."""
+    for subscriber in tuple(_subscribers):
+        subscriber(event=event, ticket=ticket)
+
+
+def reset_subscribe(subscriber: ResetSubscriber) -> None:
+    """Register for bulk changes (the end of a service day): many events at once, announced
+    as one reset of the hall's state instead of one message each."""
+    if subscriber not in _reset_subscribers:
+        _reset_subscribers.append(subscriber)
+
+
+def hall_reset_notify(*, hall_id: int, seq: int, reason: str) -> None:
+    """Inside the transaction that wrote the events up to ``seq`` in bulk."""
+    for subscriber in tuple(_reset_subscribers):
+        subscriber(hall_id=hall_id, seq=seq, reason=reason)

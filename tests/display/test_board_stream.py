@@ -1,0 +1,99 @@
+"""The board (waiting and estimated wait per business type) comes after commit, off the write
+path: computed in the live tier per hall at most once per interval, pushed as its own frame.
+
+Through the real ASGI application and services, on the in-memory layer (tests/display/conftest).
+"""
+
+import json
+import time
+
+import pytest
+
+from display.board import BOARD
+from display.tickers import ticker_for
+from queueing import estimates
+from tests.display.conftest import act, event, frame
+from tests.factories import issue
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MIN_INTERVAL = 0.25
+
+
+@pytest.fixture(autouse=True)
+def board_interval(settings):
+    settings.DISPLAY_BOARD_MIN_INTERVAL_SECONDS = MIN_INTERVAL
+    settings.WALL_METRICS_PUSH = False
+
+
+async def boards_for(stream, seconds: float) -> tuple[list[dict], list[dict]]:
+    """(events, boards) the stream sends within ``seconds``."""
+    events, boards, deadline = [], [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            message = json.loads(await stream.receive_from(left))
+        except TimeoutError:
+            break
+        (boards if message["type"] == "board" else events).append(message)
+    return events, boards
+
+
+async def test_an_event_brings_a_board_with_the_streams_own_seq(
+    hall, display_device, greeter, streams
+):
+    lobby = await streams.lobby(display_device)
+    assert {b["code"]: b["waiting"] for b in lobby.snapshot["business_types"]}["payment"] == 0
+
+    await act(issue, hall, by=greeter)
+    issued = await event(lobby)
+    assert "business_types" not in issued  # the event frame is built from rows in hand
+    board = await frame(lobby, MIN_INTERVAL + 2)
+
+    assert board["type"] == "board"
+    assert board["seq"] == issued["seq"] == 1  # not a new seq: no client sees a gap
+    rows = {b["code"]: b for b in board["business_types"]}
+    assert rows["payment"]["waiting"] == 1
+    assert set(rows["payment"]) == {
+        "code", "name_zh", "name_en", "prefix", "waiting", "estimated_wait_s",
+    }  # fmt: skip
+
+
+async def test_a_burst_costs_at_most_one_board_per_interval_and_ends_on_the_truth(
+    hall, display_device, greeter, streams
+):
+    lobbies = [await streams.lobby(display_device), await streams.lobby(display_device)]
+    ticker = ticker_for(BOARD, hall.pk)
+
+    started = time.monotonic()
+    for _ in range(30):
+        await act(issue, hall, by=greeter)
+    burst = time.monotonic() - started
+    got = [await boards_for(lobby, burst + MIN_INTERVAL + 1.5) for lobby in lobbies]
+
+    # One computation for both streams of the hall in this process, at most one per interval.
+    assert 1 <= ticker.computations <= int(burst / MIN_INTERVAL) + 2
+    for events, boards in got:
+        assert [e["seq"] for e in events if e["type"] != "heartbeat"] == list(range(1, 31))
+        last = {b["code"]: b["waiting"] for b in boards[-1]["business_types"]}
+        assert last["payment"] == 30  # the burst's end is shown
+        # Each board carries the seq of the event frame before it: never ahead of the stream.
+        assert all(b["seq"] <= 30 for b in boards)
+
+
+async def test_each_board_keeps_the_estimates_for_new_tickets(
+    hall, display_device, greeter, streams
+):
+    lobby = await streams.lobby(display_device)
+    await act(issue, hall, by=greeter)
+    await event(lobby)
+    await frame(lobby, MIN_INTERVAL + 2)
+
+    board = await act(estimates.board_cached, hall_id=hall.pk)
+    payment = next(row for pk, row in board["types"].items() if row["waiting"] == 1)
+    assert set(payment["estimates"]) == {"vip", "priority", "normal"}
+
+
+def test_no_board_is_computed_where_no_stream_is_connected(hall, greeter):
+    for _ in range(3):
+        issue(hall, by=greeter)
+    assert estimates.board_cached(hall_id=hall.pk) is None
