@@ -301,7 +301,7 @@ WHITENOISE_USE_FINDERS = True  # serve straight from the apps in the embedded de
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "hall.auth.DeviceAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "hall.auth.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -12,6 +12,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +34,7 @@ from hall.errors import (
 )
 from hall.i18n import localized_name
 from hall.models import ApologyPlace, ApologySource, BusinessType, EventKind, Role
-from hall.selectors import hall_policy, staff_role
+from hall.selectors import hall_policy, staff_role, staff_role_subquery
 from hall.services import event_record, hall_lock
 from queueing import router
 from queueing.models import ACTIVE_STATUSES, Outcome, Slot, Status, Ticket
@@ -58,27 +59,46 @@ class Recall:
         return "no_show" if self.ticket.recall_count >= self.recall_limit else None
 
 
+# A counter never moves to another hall: its hall id is read once per process.
+_counter_halls: dict[int, int] = {}
+
+
 def _lock(counter_id: int, *, user, opening: bool = False) -> Counter:
     """Lock the counter's hall, then the counter, and check the user may act on it.
 
     A manager of the hall may act on any of its counters; a clerk only on the counter they are
-    signed in at (or, when ``opening``, on a closed counter of their hall).
+    signed in at (or, when ``opening``, on a closed counter of their hall). Two queries: the
+    hall lock, and the counter's row locked with the user's role in its hall.
     """
-    # order_by(): the default ordering (hall, number) would join the hall table for one pk.
-    hall_id = (
-        Counter.objects.filter(pk=counter_id).values_list("hall_id", flat=True).order_by().first()
-    )
+    hall_id = _counter_halls.get(counter_id)
     if hall_id is None:
-        raise NotFound(_("No such counter."))
+        # order_by(): the default ordering (hall, number) would join the hall table for one pk.
+        hall_id = (
+            Counter.objects.filter(pk=counter_id)
+            .values_list("hall_id", flat=True)
+            .order_by()
+            .first()
+        )
+        if hall_id is None:
+            raise NotFound(_("No such counter."))
+        _counter_halls[counter_id] = hall_id
     hall_lock(hall_id=hall_id)
     # of=("self",): without it PostgreSQL locks the joined hall row too, FOR UPDATE, undoing the
     # hall lock's NO KEY mode (see hall_lock).
     counter = (
         Counter.objects.select_for_update(of=("self",), no_key=True)
         .select_related("hall")
-        .get(pk=counter_id)
+        .annotate(role=staff_role_subquery(user=user, hall=OuterRef("hall_id")))
+        .filter(pk=counter_id)
+        .first()
     )
-    role = staff_role(user=user, hall=counter.hall)
+    if counter is None:
+        _counter_halls.pop(counter_id, None)
+        raise NotFound(_("No such counter."))
+    if counter.hall_id != hall_id:  # moved to another hall after all: lock that one instead
+        _counter_halls.pop(counter_id, None)
+        return _lock(counter_id, user=user, opening=opening)
+    role = staff_role(user=user, hall=counter.hall, membership=counter.role)
     if role == Role.MANAGER:
         return counter
     if role == Role.CLERK and (opening or counter.clerk_id == user.pk):
@@ -89,15 +109,35 @@ def _lock(counter_id: int, *, user, opening: bool = False) -> Counter:
 
 
 def _active_ticket(counter: Counter) -> Ticket | None:
+    """The counter's called or serving ticket, locked. One query, which also reads the
+    counter's greeted and attended tickets (kept as ``counter.window_read``: a service that
+    changes the counter's ticket hands the live frame its window, ``_window_in_hand``)."""
     # of=("self",): lock the ticket only. A bare FOR UPDATE also locked the joined business
     # type row, which every ticket issued of that type must share-lock for its foreign key:
     # issuing and serving deadlocked on PostgreSQL (tests/services/test_concurrency_postgres.py).
-    return (
+    window = {"active": None, Slot.GREETED: None, Slot.ATTENDED: None}
+    for ticket in (
         Ticket.objects.select_for_update(of=("self",))
-        .filter(counter=counter, status__in=ACTIVE_STATUSES)
+        .filter(Q(counter=counter, status__in=ACTIVE_STATUSES) | Q(window_counter=counter))
         .select_related("business_type")
-        .first()
-    )
+    ):
+        if ticket.status in ACTIVE_STATUSES and ticket.counter_id == counter.pk:
+            window["active"] = ticket
+        elif ticket.window_slot in window:
+            window[ticket.window_slot] = ticket
+    counter.window_read = window
+    return window["active"]
+
+
+def _window_in_hand(counter: Counter, active: Ticket | None) -> None:
+    """Once the service's change is made: the counter's window for its live frame, with
+    ``active`` as its called or serving ticket (display.selectors.counter_states)."""
+    window = counter.window_read
+    counter.live_window = {
+        "active": active,
+        "greeted": window[Slot.GREETED],
+        "attended": window[Slot.ATTENDED],
+    }
 
 
 def _require_active(counter: Counter, *statuses: str) -> Ticket:
@@ -246,6 +286,11 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
         [t.id for t in decision.window if t is not None]
     )
     window = Window(*(by_id[t.id] if t is not None else None for t in decision.window))
+    counter.live_window = {  # the live frame's: the counter's window as it now is
+        "active": window.called,
+        "greeted": window.greeted,
+        "attended": window.attended,
+    }
     _ticket_event(
         EventKind.TICKET_CALLED,
         counter=counter,
@@ -271,6 +316,7 @@ def counter_recall(*, counter_id: int, user, now: datetime.datetime | None = Non
     ticket = _require_active(counter, Status.CALLED)
     ticket.recall_count += 1
     ticket.save(update_fields=["recall_count"])
+    _window_in_hand(counter, ticket)
     _ticket_event(
         EventKind.TICKET_RECALLED,
         counter=counter,
@@ -291,6 +337,7 @@ def counter_start(*, counter_id: int, user, now: datetime.datetime | None = None
     ticket = _require_active(counter, Status.CALLED)
     ticket.status, ticket.started_at = Status.SERVING, now
     ticket.save(update_fields=["status", "started_at"])
+    _window_in_hand(counter, ticket)
     _ticket_event(EventKind.TICKET_STARTED, counter=counter, ticket=ticket, actor=user, now=now)
     return ticket
 
@@ -313,6 +360,7 @@ def counter_finish(
     ticket.status, ticket.finished_at = Status.DONE, now
     ticket.outcome, ticket.note = outcome, note
     ticket.save(update_fields=["status", "finished_at", "outcome", "note"])
+    _window_in_hand(counter, None)
     _ticket_event(
         EventKind.TICKET_DONE,
         counter=counter,
@@ -333,6 +381,7 @@ def counter_no_show(*, counter_id: int, user, now: datetime.datetime | None = No
     ticket = _require_active(counter, Status.CALLED)
     ticket.status, ticket.finished_at = Status.NO_SHOW, now
     ticket.save(update_fields=["status", "finished_at"])
+    _window_in_hand(counter, None)
     _ticket_event(
         EventKind.TICKET_NO_SHOW,
         counter=counter,

@@ -47,14 +47,17 @@ def encode(message: dict) -> str:
     return json.dumps(message, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
 
 
-def event_publish(*, event: AuditEvent, ticket=None) -> None:
+def event_publish(*, event: AuditEvent, ticket=None, counter=None) -> None:
     """Build the live messages for ``event`` now and send them once the transaction commits.
 
     The caller holds the hall lock whenever the event touches counters (every counter change
-    takes it), so reading and then advancing the counters' last seq is safe.
+    takes it), so reading and then advancing the counters' last seq is safe. ``counter``: the
+    counter the service holds, locked; with its ``live_window`` it costs no read.
     """
     counter_ids = touched_counters(event)
-    counters = counter_states(hall_id=event.hall_id, counter_ids=counter_ids)
+    counters = counter_states(
+        hall_id=event.hall_id, counter_ids=counter_ids, in_hand=[counter] if counter else ()
+    )
     previous = {c["id"]: c["seq"] for c in counters}
     # An incident's frame goes to the counters showing its apology with their prev_seq, but
     # leaves their rows alone: it holds no hall lock, and writing a counter row that a counter
@@ -63,6 +66,8 @@ def event_publish(*, event: AuditEvent, ticket=None) -> None:
         Counter.objects.filter(pk__in=counter_ids).update(last_event_seq=event.seq)
         for state in counters:
             state["seq"] = event.seq
+        if counter is not None and counter.pk in counter_ids:
+            counter.last_event_seq = event.seq  # for a later event of the same transaction
     message = event_message(event, ticket=ticket, counters=counters)
     _send_on_commit(event.hall_id, event.seq, message, previous)
 

@@ -10,7 +10,7 @@ import datetime
 from django.db.models import Q
 from django.utils import timezone
 
-from counters.models import Counter, Interruption
+from counters.models import Counter, CounterState, Interruption
 from hall.models import AuditEvent, EventKind, EventSequence, Hall
 from hall.selectors import incident_affects, incident_public, open_incidents
 from queueing.models import ACTIVE_STATUSES, Slot, Ticket
@@ -70,29 +70,53 @@ def business_type_board(*, hall: Hall) -> list[dict]:
     return board_rows(business_type_queues(hall=hall))
 
 
-def counter_states(*, hall_id: int, counter_ids=None) -> list[dict]:
+def counter_states(*, hall_id: int, counter_ids=None, in_hand=()) -> list[dict]:
     """Each counter's state, its called or serving ticket, its window and its apology if paused.
 
-    Three queries whatever the number of counters: counters, their tickets, open interruptions.
+    At most three queries whatever the number of counters: counters, their tickets, open
+    interruptions (only if one is paused). ``in_hand``: counters a service holds in its
+    transaction, each with ``live_window`` ({"active", "greeted", "attended"}: tickets or None)
+    set once its change is made; they are not read again (a live frame built under the hall
+    lock reads only what it does not hold).
     """
-    counters = Counter.objects.filter(hall_id=hall_id).order_by("number")
-    if counter_ids is not None:
-        counters = counters.filter(pk__in=counter_ids)
-    counters = list(counters)
-    ids = [c.pk for c in counters]
-    tickets = Ticket.objects.filter(
-        Q(counter_id__in=ids, status__in=ACTIVE_STATUSES) | Q(window_counter_id__in=ids)
-    ).select_related("business_type")
-    window: dict[tuple[int, str], Ticket] = {}
-    for t in tickets:
-        if t.status in ACTIVE_STATUSES:
-            window[(t.counter_id, "active")] = t
-        else:
-            window[(t.window_counter_id, t.window_slot)] = t
-    pauses = {
-        i.counter_id: i
-        for i in Interruption.objects.filter(counter_id__in=ids, ended_at__isnull=True)
+    known = {
+        c.pk: c
+        for c in in_hand
+        if getattr(c, "live_window", None) is not None
+        and (counter_ids is None or c.pk in counter_ids)
     }
+    counters = list(known.values())
+    missing = None if counter_ids is None else [pk for pk in counter_ids if pk not in known]
+    if missing is None or missing:
+        rows = Counter.objects.filter(hall_id=hall_id).order_by("number")
+        if missing is not None:
+            rows = rows.filter(pk__in=missing)
+        counters += [c for c in rows if c.pk not in known]
+    counters.sort(key=lambda c: c.number)
+    window: dict[tuple[int, str], Ticket] = {}
+    unread = [c.pk for c in counters if c.pk not in known]
+    if unread:
+        tickets = Ticket.objects.filter(
+            Q(counter_id__in=unread, status__in=ACTIVE_STATUSES) | Q(window_counter_id__in=unread)
+        ).select_related("business_type")
+        for t in tickets:
+            if t.status in ACTIVE_STATUSES:
+                window[(t.counter_id, "active")] = t
+            else:
+                window[(t.window_counter_id, t.window_slot)] = t
+    for pk, c in known.items():
+        window[(pk, "active")] = c.live_window["active"]
+        window[(pk, Slot.GREETED)] = c.live_window["greeted"]
+        window[(pk, Slot.ATTENDED)] = c.live_window["attended"]
+    paused = [c.pk for c in counters if c.state == CounterState.PAUSED]
+    pauses = (
+        {
+            i.counter_id: i
+            for i in Interruption.objects.filter(counter_id__in=paused, ended_at__isnull=True)
+        }
+        if paused
+        else {}
+    )
     return [
         {
             "id": c.pk,

@@ -1,14 +1,68 @@
-"""Device tokens: ``Authorization: Device <token>`` for kiosks and displays, scoped to one hall."""
+"""Device tokens: ``Authorization: Device <token>`` for kiosks and displays, scoped to one hall;
+and the staff's API tokens (``Authorization: Token <t>``).
+
+Both are cached in the process for ``AUTH_CACHE_SECONDS`` (10 s): every counter action and
+every kiosk issue would otherwise start with a query for its caller. A token revoked, a device
+disabled or a user deactivated is refused at once in the process that made the change (the
+signals below drop its entry) and within 10 s everywhere else.
+"""
 
 import hashlib
 import secrets
+import threading
+import time
 
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
 
 from hall.models import Device
+
+AUTH_CACHE_SECONDS = 10.0
+AUTH_CACHE_MAX = 10_000
+
+
+class _Recent:
+    """A small per-process map that forgets entries after ``AUTH_CACHE_SECONDS``."""
+
+    def __init__(self):
+        self._entries: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        hit = self._entries.get(key)
+        if hit is None or time.monotonic() - hit[0] > AUTH_CACHE_SECONDS:
+            return None
+        return hit[1]
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            if len(self._entries) >= AUTH_CACHE_MAX:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic(), value)
+
+    def drop(self, match) -> None:
+        with self._lock:
+            for key in [k for k, (_, v) in self._entries.items() if match(k, v)]:
+                del self._entries[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_devices = _Recent()  # token hash -> Device
+_tokens = _Recent()  # token key -> (user, token)
+
+
+def auth_cache_clear() -> None:
+    """Forget every cached caller (tests)."""
+    _devices.clear()
+    _tokens.clear()
 
 
 def hash_token(token: str) -> str:
@@ -22,16 +76,20 @@ def new_device_token() -> tuple[str, str]:
 
 
 def device_for_token(token: str) -> Device | None:
-    device = (
-        Device.objects.select_related("hall")
-        .filter(token_hash=hash_token(token), active=True)
-        .first()
-    )
+    token_hash = hash_token(token)
+    device = _devices.get(token_hash)
+    if device is None:
+        device = (
+            Device.objects.select_related("hall").filter(token_hash=token_hash, active=True).first()
+        )
+        if device is not None:
+            _devices.put(token_hash, device)
     if device is not None and (
         device.last_seen_at is None or (timezone.now() - device.last_seen_at).total_seconds() > 60
     ):
         # Coarse on purpose: one write a minute per device, not one per request.
-        Device.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
+        device.last_seen_at = timezone.now()
+        Device.objects.filter(pk=device.pk).update(last_seen_at=device.last_seen_at)
     return device
 
 
@@ -87,3 +145,34 @@ class DeviceAuthenticationScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "Kiosk or display token: `Device <token>` (manage.py device_token).",
         }
+
+
+class CachedTokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication with the caller cached (``AUTH_CACHE_SECONDS``)."""
+
+    def authenticate_credentials(self, key):
+        cached = _tokens.get(key)
+        if cached is not None:
+            return cached
+        user, token = super().authenticate_credentials(key)
+        _tokens.put(key, (user, token))
+        return user, token
+
+
+def _forget_device(sender, instance, **kwargs):
+    _devices.drop(lambda token_hash, device: device.pk == instance.pk)
+
+
+def _forget_token(sender, instance, **kwargs):
+    _tokens.drop(lambda key, cached: key == instance.key)
+
+
+def _forget_user(sender, instance, **kwargs):
+    _tokens.drop(lambda key, cached: cached[0].pk == instance.pk)
+
+
+post_save.connect(_forget_device, sender=Device, dispatch_uid="hall.auth.device_saved")
+post_delete.connect(_forget_device, sender=Device, dispatch_uid="hall.auth.device_deleted")
+post_save.connect(_forget_token, sender=Token, dispatch_uid="hall.auth.token_saved")
+post_delete.connect(_forget_token, sender=Token, dispatch_uid="hall.auth.token_deleted")
+post_save.connect(_forget_user, sender=get_user_model(), dispatch_uid="hall.auth.user_saved")

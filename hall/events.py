@@ -13,7 +13,10 @@ commit (``transaction.on_commit``) or in the live tier (display.board).
 
 from collections.abc import Callable
 
-EventSubscriber = Callable[..., None]  # called as subscriber(event=AuditEvent, ticket=Ticket|None)
+# Called as subscriber(event=AuditEvent, ticket=Ticket | None, counter=Counter | None): the
+# ticket and counter the service holds (a counter with ``live_window`` set carries its window:
+# the frame needs no read for it).
+EventSubscriber = Callable[..., None]
 ResetSubscriber = Callable[..., None]  # called as subscriber(hall_id=int, seq=int, reason=str)
 
 _subscribers: list[EventSubscriber] = []
@@ -31,10 +34,10 @@ def event_unsubscribe(subscriber: EventSubscriber) -> None:
         _subscribers.remove(subscriber)
 
 
-def event_notify(*, event, ticket=None) -> None:
+def event_notify(*, event, ticket=None, counter=None) -> None:
     """Call every subscriber, in registration order (``hall.services.event_record`` only)."""
     for subscriber in tuple(_subscribers):
-        subscriber(event=event, ticket=ticket)
+        subscriber(event=event, ticket=ticket, counter=counter)
 
 
 def reset_subscribe(subscriber: ResetSubscriber) -> None:

@@ -1,17 +1,36 @@
 """Reads about halls: who may do what, a hall's routing policy, its open incidents."""
 
+from django.db.models import Subquery
+
 from hall.models import Hall, Incident, Role, StaffMembership
 from queueing import router
 
+_NOT_READ = object()
 
-def staff_role(*, user, hall: Hall) -> str | None:
-    """The user's role in the hall, or None. Superusers count as managers everywhere."""
+
+def staff_role(*, user, hall: Hall, membership=_NOT_READ) -> str | None:
+    """The user's role in the hall, or None. Superusers count as managers everywhere.
+
+    ``membership``: the role already read with another row (``staff_role_subquery``), to save
+    the query."""
     if user is None or not getattr(user, "pk", None) or not user.is_active:
         return None
     if user.is_superuser:
         return Role.MANAGER
+    if membership is not _NOT_READ:
+        return membership
     return (
         StaffMembership.objects.filter(user=user, hall=hall).values_list("role", flat=True).first()
+    )
+
+
+def staff_role_subquery(*, user, hall):
+    """The user's membership role in ``hall`` (an ``OuterRef``), as a subquery to annotate a
+    row the caller reads anyway; pass it to ``staff_role(membership=...)``."""
+    return Subquery(
+        StaffMembership.objects.filter(user_id=getattr(user, "pk", None), hall=hall).values("role")[
+            :1
+        ]
     )
 
 

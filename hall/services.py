@@ -44,7 +44,10 @@ def event_record(
         created_at=at or timezone.now(),
         seq=event_seq_take(hall_id=hall.pk),
     )
-    event_notify(event=event, ticket=ticket)  # the live side (display registers its publisher)
+    # The live side (display registers its publisher), with the rows in hand.
+    event_notify(
+        event=event, ticket=ticket, counter=counter if getattr(counter, "pk", None) else None
+    )
     return event
 
 

@@ -192,9 +192,11 @@ def business_type_queues(*, hall, lanes=(Lane.NORMAL,)) -> list[BusinessType]:
     )
     if types:
         state = hall_state(hall=hall)
-        estimates = forecast.forecast_new_many(
-            state, [(bt.pk, lane) for bt in types for lane in lanes]
-        )
+        # One run per lane: the probes of one run share it (a VIP probe would overtake a normal
+        # probe of the same type and delay it).
+        estimates = {}
+        for lane in lanes:
+            estimates.update(forecast.forecast_new_many(state, [(bt.pk, lane) for bt in types]))
         for bt in types:
             bt.mean_service_s = state.service_mean.get(bt.pk)
             bt.lane_estimates = {lane: _seconds(estimates[(bt.pk, lane)]) for lane in lanes}

@@ -14,7 +14,9 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from counters import services as counter_services
 from counters.models import Counter, VipMode
+from hall.auth import auth_cache_clear
 from hall.models import BusinessType, Role, StaffMembership
 from hall.services import device_register, hall_create
 from queueing import estimates
@@ -56,6 +58,8 @@ def _fresh_cache():
     caches["default"].key_prefix = f"{worker}-{uuid.uuid4().hex}"
     # This process's copies of the halls' boards (queueing.estimates) are keyed by hall id too.
     estimates._boards.clear()
+    auth_cache_clear()
+    counter_services._counter_halls.clear()  # ids repeat from test to test
 
 
 @pytest.fixture
