@@ -138,6 +138,10 @@ else:
             "max_size": _pool_max_size,
             "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
         }
+        # Django gives the pool psycopg_pool's check_connection: a connection that died while
+        # idle in the pool (PostgreSQL restarted) is replaced at checkout instead of failing
+        # a request. One empty round trip per checkout.
+        _database["CONN_HEALTH_CHECKS"] = True
     else:
         _database["CONN_MAX_AGE"] = _conn_max_age
         _database["CONN_HEALTH_CHECKS"] = True
