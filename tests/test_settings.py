@@ -162,7 +162,7 @@ def test_production_variables_switch_to_postgresql_and_redis(tmp_path):
     assert found["name"] == "hallq"
     # A bounded connection pool per process by default (ASGI threads would otherwise each
     # open a connection per request).
-    assert found["pool"] == {"min_size": 2, "max_size": 16, "timeout": 10}
+    assert found["pool"] == {"min_size": 2, "max_size": 16, "timeout": 10, "reconnect_timeout": 5}
     # A pooled connection that died while idle (PostgreSQL restarted) is checked and replaced
     # at checkout instead of failing a request.
     assert found["pool_checks_connections"] is True
