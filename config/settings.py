@@ -137,7 +137,15 @@ else:
             "min_size": min(2, _pool_max_size),
             "max_size": _pool_max_size,
             "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+            # While PostgreSQL is down the pool retries connecting with a doubling delay, for
+            # reconnect_timeout (default 5 minutes): back up, it could sit out a 30 s delay
+            # answering 503s. Giving up after 5 s lets the next request try at once.
+            "reconnect_timeout": 5,
         }
+        # Django gives the pool psycopg_pool's check_connection: a connection that died while
+        # idle in the pool (PostgreSQL restarted) is replaced at checkout instead of failing
+        # a request. One empty round trip per checkout.
+        _database["CONN_HEALTH_CHECKS"] = True
     else:
         _database["CONN_MAX_AGE"] = _conn_max_age
         _database["CONN_HEALTH_CHECKS"] = True

@@ -114,6 +114,9 @@ def api_not_found(request, *args, **kwargs):
     )
 
 
+# Unhandled errors: 503 while a dependency (the database) is down, else 500; JSON for the API.
+handler500 = "hall.errors.server_error"
+
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/<path:rest>", api_not_found),

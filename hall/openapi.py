@@ -31,6 +31,9 @@ _ERRORS = {
     "`invalid_transition`, `hall_closed`, `business_type_suspended`, `incident_resolved`, "
     "`complaint_already_replied`, `already_rated`, `not_rateable`, `rating_window_closed`)",
     "422": "Idempotency-Key reused with a different request (`idempotency_key_reused`)",
+    "500": "Unexpected server error (`server_error`): a bug, logged on the server",
+    "503": "A dependency (the database) cannot be reached (`service_unavailable`); the "
+    "`Retry-After` header says after how many seconds to try again",
 }
 
 

@@ -138,3 +138,14 @@ def test_every_error_code_the_api_can_answer_is_documented_under_its_status(sche
     for error in [DomainError, *_subclasses(DomainError)]:
         status = str(error.status_code)
         assert f"`{error.code}`" in documented.get(status, ""), (error.__name__, status)
+
+
+def test_the_unhandled_error_codes_are_documented_on_every_operation(schema):
+    from hall.errors import SERVER_ERROR, SERVICE_UNAVAILABLE
+
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            for error in (SERVER_ERROR, SERVICE_UNAVAILABLE):
+                description = responses[str(error.status_code)]["description"]
+                assert f"`{error.code}`" in description, (method, path)

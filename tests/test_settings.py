@@ -114,14 +114,19 @@ print(json.dumps({
 PRODUCTION_PROBE = """
 import json
 from django.conf import settings
+from django.db import connection
+from psycopg_pool import ConnectionPool
 from config.celery import app
 
 db = settings.DATABASES["default"]
+pool = connection.pool  # built, not opened: no database needed
 print(json.dumps({
     "engine": db["ENGINE"],
     "name": db["NAME"],
     "conn_max_age": db.get("CONN_MAX_AGE"),
     "pool": db.get("OPTIONS", {}).get("pool"),
+    "pool_checks_connections": pool is not None and pool._check == ConnectionPool.check_connection,
+    "health_checks": db.get("CONN_HEALTH_CHECKS"),
     "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "channel_hosts": settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"],
     "broker": app.conf.broker_url,
@@ -157,7 +162,10 @@ def test_production_variables_switch_to_postgresql_and_redis(tmp_path):
     assert found["name"] == "hallq"
     # A bounded connection pool per process by default (ASGI threads would otherwise each
     # open a connection per request).
-    assert found["pool"] == {"min_size": 2, "max_size": 16, "timeout": 10}
+    assert found["pool"] == {"min_size": 2, "max_size": 16, "timeout": 10, "reconnect_timeout": 5}
+    # A pooled connection that died while idle (PostgreSQL restarted) is checked and replaced
+    # at checkout instead of failing a request.
+    assert found["pool_checks_connections"] is True
     assert found["channel_layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     # redis-py 8's 5 s read timeout and 100-connection pool would break the layer under load.
     assert found["channel_hosts"] == [
@@ -177,6 +185,7 @@ def test_persistent_connections_instead_of_the_pool(tmp_path):
     )
     assert found["pool"] is None
     assert found["conn_max_age"] == 60
+    assert found["health_checks"] is True
 
 
 def test_deploy_check_is_clean_in_production_without_a_database(tmp_path):
