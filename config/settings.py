@@ -49,7 +49,7 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "daphne",  # ASGI runserver for development only; production runs gunicorn + uvicorn
+    "daphne",  # ASGI runserver for development only; production runs gunicorn (deploy/Procfile)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -81,7 +81,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
-WSGI_APPLICATION = None
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -102,6 +102,12 @@ TEMPLATES = [
 _database = env_database("DATABASE_URL")
 # Read even when unused (SQLite), so a bad value fails at start-up instead of lying in wait.
 _conn_max_age = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
+# The pool is the default for every tier. The ws tier (ASGI) needs it (below). On the web tier's
+# gthread workers (deploy/gunicorn.conf.py) threads are long-lived, so persistent connections
+# (DB_POOL_MAX_SIZE=0 DB_CONN_MAX_AGE=60, in that tier's environment only) would work too; the
+# pool keeps one setting for all processes and bounds each one's connections, and a checkout
+# costs no more than the per-request health check persistent connections run. Its size must
+# cover WEB_THREADS (default 8), or a thread waits for another's connection.
 _pool_max_size = env_int("DB_POOL_MAX_SIZE", 16, minimum=0)
 if _database is None or _database["ENGINE"].endswith("sqlite3"):
     _sqlite_name = (_database or {}).get("NAME") or str(VAR_DIR / "hallq.sqlite3")
