@@ -22,6 +22,10 @@ max_requests_jitter = 2000
 accesslog = "-" if os.environ.get("ACCESS_LOG", "0") == "1" else None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn >= 25 opens a control socket at one default path per user ($XDG_RUNTIME_DIR or
+# ~/.gunicorn/gunicorn.ctl): the two tiers' masters on one host would take it from each other,
+# and nothing here uses gunicornc.
+control_socket_disable = True
 
 # Browsers offer permessage-deflate on every WebSocket; uvicorn would accept it and then
 # compress each frame once per connection (each has its own zlib context), so one hall event
