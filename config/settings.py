@@ -164,14 +164,23 @@ REDIS_CHANNEL_LAYER = env_str("REDIS_CHANNEL_LAYER", "pubsub")
 # - a process's pool refuses a 101st connection (MaxConnectionsError): every display joins and
 #   leaves its group with its own Redis call, so a thousand reconnecting at once need more.
 _REDIS_LAYER_HOSTS = [{"address": REDIS_URL, "socket_timeout": 10, "max_connections": 5000}]
+# The layers' names in Redis start with this. Redis PUBLISH (the pubsub layer) ignores the
+# database number of REDIS_URL: deployments (or test runs) sharing one Redis would receive each
+# other's hall events unless their prefixes differ.
+_REDIS_CHANNEL_PREFIX = env_str("REDIS_CHANNEL_PREFIX", "asgi")
 _REDIS_LAYERS = {
     "core": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": _REDIS_LAYER_HOSTS, "capacity": 1000, "expiry": 30},
+        "CONFIG": {
+            "hosts": _REDIS_LAYER_HOSTS,
+            "prefix": _REDIS_CHANNEL_PREFIX,
+            "capacity": 1000,
+            "expiry": 30,
+        },
     },
     "pubsub": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": _REDIS_LAYER_HOSTS},
+        "CONFIG": {"hosts": _REDIS_LAYER_HOSTS, "prefix": _REDIS_CHANNEL_PREFIX},
     },
 }
 if REDIS_CHANNEL_LAYER not in _REDIS_LAYERS:

@@ -32,8 +32,8 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 DELIVERY_BOUND_S = 2.0
 # The servers get a Redis database of their own: the rest of the suite publishes on the default
 # one from parallel workers whose test databases may reuse this test's hall id, and the core
-# layer keeps its groups per database. (Redis PUBLISH ignores the database, but only these
-# servers use the pubsub layer, and never two at a time with the same layer.)
+# layer keeps its groups per database. (Redis PUBLISH ignores the database: the pubsub layer is
+# kept apart by production_env's REDIS_CHANNEL_PREFIX, one per test.)
 REDIS_DB = 11
 
 

@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,9 @@ def production_env(tmp_path):
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "SECURE_SSL_REDIRECT": "0",
         "HALLQ_VAR_DIR": str(tmp_path),
+        # Redis PUBLISH ignores the database number: without a prefix of its own, the servers'
+        # displays would receive the events of other runs sharing this Redis (same hall ids).
+        "REDIS_CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
     }
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)
     return env
