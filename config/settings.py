@@ -49,7 +49,7 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "daphne",  # ASGI runserver for development only; production runs gunicorn + uvicorn
+    "daphne",  # ASGI runserver for development only; production runs gunicorn (deploy/Procfile)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -81,7 +81,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
-WSGI_APPLICATION = None
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -102,6 +102,12 @@ TEMPLATES = [
 _database = env_database("DATABASE_URL")
 # Read even when unused (SQLite), so a bad value fails at start-up instead of lying in wait.
 _conn_max_age = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
+# The pool is the default for every tier. The ws tier (ASGI) needs it (below). On the web tier's
+# gthread workers (deploy/gunicorn.conf.py) threads are long-lived, so persistent connections
+# (DB_POOL_MAX_SIZE=0 DB_CONN_MAX_AGE=60, in that tier's environment only) would work too; the
+# pool keeps one setting for all processes and bounds each one's connections, and a checkout
+# costs no more than the per-request health check persistent connections run. Its size must
+# cover WEB_THREADS (default 8), or a thread waits for another's connection.
 _pool_max_size = env_int("DB_POOL_MAX_SIZE", 16, minimum=0)
 if _database is None or _database["ENGINE"].endswith("sqlite3"):
     _sqlite_name = (_database or {}).get("NAME") or str(VAR_DIR / "hallq.sqlite3")
@@ -166,14 +172,23 @@ REDIS_CHANNEL_LAYER = env_str("REDIS_CHANNEL_LAYER", "pubsub")
 # - a process's pool refuses a 101st connection (MaxConnectionsError): every display joins and
 #   leaves its group with its own Redis call, so a thousand reconnecting at once need more.
 _REDIS_LAYER_HOSTS = [{"address": REDIS_URL, "socket_timeout": 10, "max_connections": 5000}]
+# The layers' names in Redis start with this. Redis PUBLISH (the pubsub layer) ignores the
+# database number of REDIS_URL: deployments (or test runs) sharing one Redis would receive each
+# other's hall events unless their prefixes differ.
+_REDIS_CHANNEL_PREFIX = env_str("REDIS_CHANNEL_PREFIX", "asgi")
 _REDIS_LAYERS = {
     "core": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": _REDIS_LAYER_HOSTS, "capacity": 1000, "expiry": 30},
+        "CONFIG": {
+            "hosts": _REDIS_LAYER_HOSTS,
+            "prefix": _REDIS_CHANNEL_PREFIX,
+            "capacity": 1000,
+            "expiry": 30,
+        },
     },
     "pubsub": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": _REDIS_LAYER_HOSTS},
+        "CONFIG": {"hosts": _REDIS_LAYER_HOSTS, "prefix": _REDIS_CHANNEL_PREFIX},
     },
 }
 if REDIS_CHANNEL_LAYER not in _REDIS_LAYERS:

@@ -6,15 +6,21 @@ loop: >= 500 req/s, p99 <= 50 ms, 0 errors. SQLite embedded: call-next p99 <= 20
 
 What it does (everything on 127.0.0.1, every run bounded in time and in requests):
 
-1. a fresh database: ``bench_hallq`` on PostgreSQL (dropped and created; dropped again at the
-   end unless ``--keep-db``), or a SQLite file in a temporary HALLQ_VAR_DIR with ``--sqlite``;
+1. a fresh database: ``--db-name`` (default ``bench_hallq``) on PostgreSQL (dropped and created;
+   dropped again at the end unless ``--keep-db``), or a SQLite file in a temporary HALLQ_VAR_DIR
+   with ``--sqlite``;
    ``manage.py migrate``;
 2. the halls: ``seed_demo`` once, then ``hall_create`` for more halls with the demo's business
    types and eight counters; for every counter a clerk (DRF ``Token``) who opens it; one kiosk
    device per hall; a backlog of waiting tickets, so counters have something to call;
-3. the server with the production environment: ``gunicorn -c deploy/gunicorn.conf.py`` with
-   WEB_CONCURRENCY=2 (uvicorn workers) on PostgreSQL + Redis, or with ``--sqlite`` the embedded
-   default (no DATABASE_URL/REDIS_URL/SECRET_KEY) in one ``uvicorn`` process;
+3. the server with the production environment on PostgreSQL + Redis, ``--workers`` processes
+   (default 2), by ``--layout``:
+   - ``wsgi`` (the default, production's web tier): ``gunicorn config.wsgi:application -c
+     deploy/gunicorn.conf.py``, gthread workers (WEB_CONCURRENCY; ``--threads``: WEB_THREADS);
+   - ``asgi`` (the former layout, everything on uvicorn): ``gunicorn config.asgi:application -c
+     deploy/gunicorn_ws.conf.py``, uvicorn workers (WS_CONCURRENCY);
+   or with ``--sqlite`` the embedded default (no DATABASE_URL/REDIS_URL/SECRET_KEY) in one
+   ``uvicorn`` process;
 4. per rate step, two fixed-rate streams scheduled by the clock (open loop):
    - kiosk issue: ``POST /api/v1/halls/{code}/tickets/`` with ``Authorization: Device``;
    - counter cycle: take an idle counter (random), ``call-next``; if a ticket was called,
@@ -31,6 +37,7 @@ What it does (everything on 127.0.0.1, every run bounded in time and in requests
 
     .venv/bin/python deploy/bench/http_bench.py [--halls 20] [--rates 100,200,300,500]
                                                 [--duration 30] [--backlog 150]
+                                                [--layout wsgi|asgi] [--db-name bench_hallq]
     .venv/bin/python deploy/bench/http_bench.py --sqlite [--rates 20] [--duration 30]
 
 With ``--sqlite`` a rate is the call-next rate; issues go at the same rate to keep the queue
@@ -552,7 +559,19 @@ def main():
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per step")
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--backlog", type=int, default=150, help="waiting tickets per hall")
-    parser.add_argument("--workers", type=int, default=2, help="WEB_CONCURRENCY (PostgreSQL)")
+    parser.add_argument(
+        "--layout",
+        choices=("wsgi", "asgi"),
+        default="wsgi",
+        help="wsgi: the web tier (gthread); asgi: uvicorn workers for everything (PostgreSQL)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="server processes (PostgreSQL)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="WEB_THREADS (--layout wsgi); default: its conf"
+    )
+    parser.add_argument(
+        "--db-name", default=BENCH_DB, help="the PostgreSQL database, dropped and created"
+    )
     parser.add_argument("--max-requests", type=int, default=200_000, help="hard stop")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep-db", action="store_true")
@@ -578,7 +597,7 @@ def main():
         env.update(
             SECRET_KEY="http-bench-not-a-secret-" + "x" * 40,
             ALLOWED_HOSTS="127.0.0.1,localhost",
-            DATABASE_URL=f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{BENCH_DB}",
+            DATABASE_URL=f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{args.db_name}",
             REDIS_URL=REDIS_URL,
             SECURE_SSL_REDIRECT="0",
         )
@@ -591,8 +610,8 @@ def main():
     try:
         print(f"python {platform.python_version()}, nproc {os.cpu_count()}, load {os.getloadavg()}")
         if not args.sqlite:
-            run(["dropdb", *pg_cli, "--if-exists", BENCH_DB], env)
-            run(["createdb", *pg_cli, BENCH_DB], env)
+            run(["dropdb", *pg_cli, "--if-exists", args.db_name], env)
+            run(["createdb", *pg_cli, args.db_name], env)
         run([PY, "manage.py", "migrate", "--no-input", "-v", "0"], env)
         t = time.monotonic()
         out = run(
@@ -611,10 +630,16 @@ def main():
         if args.sqlite:
             cmd = [PY, "-m", "uvicorn", "config.asgi:application", "--host", HOST]
             cmd += ["--port", str(port), "--no-access-log", "--timeout-keep-alive", "5"]
-        else:
+        elif args.layout == "wsgi":
             env.update(BIND=f"{HOST}:{port}", WEB_CONCURRENCY=str(args.workers))
-            cmd = [PY, "-m", "gunicorn", "config.asgi:application", "-c", "deploy/gunicorn.conf.py"]
-        print("server: " + " ".join(cmd))
+            if args.threads:
+                env["WEB_THREADS"] = str(args.threads)
+            cmd = [PY, "-m", "gunicorn", "config.wsgi:application", "-c", "deploy/gunicorn.conf.py"]
+        else:
+            env.update(WS_BIND=f"{HOST}:{port}", WS_CONCURRENCY=str(args.workers))
+            cmd = [PY, "-m", "gunicorn", "config.asgi:application"]
+            cmd += ["-c", "deploy/gunicorn_ws.conf.py"]
+        print(f"server ({'sqlite' if args.sqlite else args.layout}): " + " ".join(cmd))
         with open(log_path, "wb") as log:
             server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         _wait_for(port, server)
@@ -635,7 +660,7 @@ def main():
             tail = log_path.read_text(errors="replace").splitlines()[-5:]
             print("server log tail:\n  " + "\n  ".join(tail))
         if not args.sqlite and not args.keep_db:
-            subprocess.run(["dropdb", *pg_cli, "--if-exists", BENCH_DB], env=env, check=False)
+            subprocess.run(["dropdb", *pg_cli, "--if-exists", args.db_name], env=env, check=False)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

@@ -9,9 +9,9 @@ What it does (everything on 127.0.0.1, every run bounded in time):
    ``migrate``, then the halls of ``http_bench.py`` (the demo hall, and with ``--halls`` more
    halls with its layout; eight open counters each with a clerk's API token, a kiosk, a backlog
    of waiting tickets) and one display device per hall;
-2. the server as production runs it: ``gunicorn -c deploy/gunicorn.conf.py`` (uvicorn workers,
-   ``--workers``) with DATABASE_URL, REDIS_URL, SECRET_KEY and ALLOWED_HOSTS set, and
-   ``REDIS_CHANNEL_LAYER`` from ``--layer``;
+2. the server as production's ws tier runs it: ``gunicorn -c deploy/gunicorn_ws.conf.py``
+   (uvicorn workers, ``--workers``) with DATABASE_URL, REDIS_URL, SECRET_KEY and ALLOWED_HOSTS
+   set, and ``REDIS_CHANNEL_LAYER`` from ``--layer``;
 3. ``--displays`` WebSocket clients (the ``websockets`` library on uvloop, in ``--client-procs``
    processes), spread evenly over the halls, on ``/ws/halls/{code}/display/?token=``. Each
    client offers permessage-deflate, as browsers do, unless ``--no-deflate``;
@@ -22,8 +22,9 @@ What it does (everything on 127.0.0.1, every run bounded in time):
    own against the same PostgreSQL and Redis; the time taken right after the service returns is
    the commit time (the publish then goes through that process's sender thread, exactly as in a
    web worker). ``--driver http``: the same actions through the HTTP API of the server under
-   test; the time is when the response is read, which is *after* the commit by the rest of the
-   request (frames can arrive before it), so "response-to-receive" under-states;
+   test (the ws tier answers HTTP too; production sends the API to the web tier); the time
+   is when the response is read, which is *after* the commit by the rest of the request
+   (frames can arrive before it), so "response-to-receive" under-states;
 5. after a drain, from the database: every event's ``seq``, kind, ticket and ``created_at``, so
    each action is tied to its frame's ``seq`` by (hall, ticket, kind).
 
@@ -576,9 +577,9 @@ def bench(args, env, var_dir: Path) -> dict:
     ).stdout
     halls = json.loads(out.split("SETUP-JSON ", 1)[1])["halls"]
     port = hb._free_port()
-    server_env = {**env, "BIND": f"{HOST}:{port}", "WEB_CONCURRENCY": str(args.workers)}
-    cmd = [PY, "-m", "gunicorn", "config.asgi:application", "-c", "deploy/gunicorn.conf.py"]
-    print(f"server: {' '.join(cmd)}  (WEB_CONCURRENCY={args.workers}, layer {args.layer})")
+    server_env = {**env, "WS_BIND": f"{HOST}:{port}", "WS_CONCURRENCY": str(args.workers)}
+    cmd = [PY, "-m", "gunicorn", "config.asgi:application", "-c", "deploy/gunicorn_ws.conf.py"]
+    print(f"server: {' '.join(cmd)}  (WS_CONCURRENCY={args.workers}, layer {args.layer})")
     children, clients, driver, server = [], [], None, None
     try:
         log = open(var_dir / "server.log", "wb")  # noqa: SIM115 - closed with the server
@@ -753,7 +754,7 @@ def main():
     parser.add_argument("--rate", type=float, default=10.0, help="events per second, in all")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--layer", choices=["pubsub", "core"], default="pubsub")
-    parser.add_argument("--workers", type=int, default=2, help="WEB_CONCURRENCY")
+    parser.add_argument("--workers", type=int, default=2, help="WS_CONCURRENCY")
     parser.add_argument(
         "--driver",
         choices=["direct", "http"],

@@ -1,11 +1,11 @@
 """Live events cross processes through the real Redis channel layer.
 
-Two separate gunicorn servers (one uvicorn worker each, on two ports) share the PostgreSQL test
-database and Redis, as two web processes or two boxes behind a balancer would. A lobby display
-connected to server 1 must receive the ``ticket.called`` frame of a call made through server 2's
-HTTP API, promptly and with the next ``seq`` after its snapshot: the publish happens in server 2
-after commit and the channel layer carries it to server 1's consumer. Run with both
-``channels_redis`` layers (``REDIS_CHANNEL_LAYER=core|pubsub``).
+Two separate gunicorn servers share the PostgreSQL test database and Redis, as production's two
+tiers do: server 1 the ws tier (one uvicorn worker, ASGI), server 2 the web tier (one gthread
+worker, WSGI). A lobby display connected to server 1 must receive the ``ticket.called`` frame of a
+call made through server 2's HTTP API, promptly and with the next ``seq`` after its snapshot: the
+publish happens in server 2 after commit (its sender thread) and the channel layer carries it to
+server 1's consumer. Run with both ``channels_redis`` layers (``REDIS_CHANNEL_LAYER=core|pubsub``).
 """
 
 import json
@@ -32,8 +32,8 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 DELIVERY_BOUND_S = 2.0
 # The servers get a Redis database of their own: the rest of the suite publishes on the default
 # one from parallel workers whose test databases may reuse this test's hall id, and the core
-# layer keeps its groups per database. (Redis PUBLISH ignores the database, but only these
-# servers use the pubsub layer, and never two at a time with the same layer.)
+# layer keeps its groups per database. (Redis PUBLISH ignores the database: the pubsub layer is
+# kept apart by production_env's REDIS_CHANNEL_PREFIX, one per test.)
 REDIS_DB = 11
 
 
@@ -44,20 +44,21 @@ def two_servers(request, production_env, tmp_path):  # noqa: F811 - the imported
         **production_env,
         "REDIS_URL": redis,
         "REDIS_CHANNEL_LAYER": request.param,
+        "WS_CONCURRENCY": "1",
         "WEB_CONCURRENCY": "1",
         "DISPLAY_HEARTBEAT_SECONDS": "60",  # no heartbeat frame in the way
     }
-    gunicorn = [sys.executable, "-m", "gunicorn", "config.asgi:application"]
+    gunicorn = [sys.executable, "-m", "gunicorn"]
+    tiers = [
+        ("ws", ["config.asgi:application", "-c", "deploy/gunicorn_ws.conf.py"], "WS_BIND"),
+        ("web", ["config.wsgi:application", "-c", "deploy/gunicorn.conf.py"], "BIND"),
+    ]
     servers = []
     try:
-        for name in ("web1", "web2"):
+        for name, args, bind in tiers:
             port = _free_port()
             with open(tmp_path / f"{name}.log", "wb") as log:
-                proc = _start(
-                    [*gunicorn, "-c", "deploy/gunicorn.conf.py"],
-                    {**env, "BIND": f"127.0.0.1:{port}"},
-                    log,
-                )
+                proc = _start([*gunicorn, *args], {**env, bind: f"127.0.0.1:{port}"}, log)
             servers.append((proc, f"127.0.0.1:{port}"))
         for proc, address in servers:
             _wait_for(f"http://{address}/healthz/", proc)

@@ -1,5 +1,10 @@
-"""The production process layout, run for real: gunicorn with two uvicorn workers and a Celery
-worker, against the real PostgreSQL and Redis, exactly as deploy/Procfile starts them."""
+"""The production process layout, run for real: the web tier (gunicorn gthread workers, WSGI), the
+ws tier (gunicorn with uvicorn workers, ASGI) and a Celery worker, against the real PostgreSQL and
+Redis, each started with its own line of deploy/Procfile.
+
+What the proxy does in production (deploy/nginx/hallq.conf) the test does by hand: the API calls
+go to the web tier and the display's WebSocket to the ws tier. A call on the web tier must reach
+the display through Redis, and so must the Celery worker's end of day."""
 
 import datetime
 import json
@@ -10,12 +15,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from config.celery import app as celery_app
 from counters.models import Counter
@@ -29,6 +37,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:task_always_eager has no effect"),
 ]
 ROOT = Path(__file__).resolve().parents[2]
+FRAME_BOUND_S = 5.0  # generous: two gunicorns and a Celery worker share a busy 2-core box
 
 
 def _free_port() -> int:
@@ -55,6 +64,9 @@ def production_env(tmp_path):
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "SECURE_SSL_REDIRECT": "0",
         "HALLQ_VAR_DIR": str(tmp_path),
+        # Redis PUBLISH ignores the database number: without a prefix of its own, the servers'
+        # displays would receive the events of other runs sharing this Redis (same hall ids).
+        "REDIS_CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
     }
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)
     return env
@@ -97,63 +109,89 @@ def _wait_for(url, proc, deadline_s=30):
     pytest.fail(f"{url} did not answer in {deadline_s}s")
 
 
-def test_gunicorn_with_uvicorn_workers_serves_the_api_on_postgres(
-    hall, kiosk, clerk_a, production_env, tmp_path
-):
-    port = _free_port()
-    env = {**production_env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
-    gunicorn = [sys.executable, "-m", "gunicorn", "config.asgi:application"]
-    with open(tmp_path / "web.log", "wb") as log:
-        web = _start([*gunicorn, "-c", "deploy/gunicorn.conf.py"], env, log)
-        _exercise_web(web, port, hall, kiosk, clerk_a)
+def procfile() -> dict[str, str]:
+    """deploy/Procfile's processes: name -> command line."""
+    lines = (ROOT / "deploy" / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip())
 
 
-def _exercise_web(web, port, hall, kiosk, clerk_a):
+def _start_procfile(name, env, log):
+    """The Procfile's line for ``name``, through a shell as a Procfile runner does (it expands
+    ${CELERY_CONCURRENCY:-2}); ``exec`` keeps the pid the server's, for its worker count."""
+    env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
+    return _start(["sh", "-c", f"exec {procfile()[name]}"], env, log)
+
+
+def _workers(proc) -> int:
+    pids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+    return len(pids.stdout.split())
+
+
+def _frames(ws, deadline):
+    """Frames other than heartbeats, until ``deadline`` (a monotonic time)."""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        frame = json.loads(ws.recv(timeout=left))
+        if frame["type"] != "heartbeat":
+            yield frame
+
+
+@pytest.fixture
+def layout(production_env, tmp_path):
+    """web, ws and worker as deploy/Procfile starts them; yields their addresses."""
+    web_port, ws_port = _free_port(), _free_port()
+    env = {
+        **production_env,
+        "BIND": f"127.0.0.1:{web_port}",
+        "WEB_CONCURRENCY": "2",
+        "WEB_THREADS": "4",
+        "WS_BIND": f"127.0.0.1:{ws_port}",
+        "WS_CONCURRENCY": "1",
+        "CELERY_CONCURRENCY": "1",
+        "DISPLAY_HEARTBEAT_SECONDS": "60",  # no heartbeat frame in the way
+    }
+    procs = {}
     try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_for(f"{base}/healthz/", web)
-        workers = subprocess.run(
-            ["pgrep", "-P", str(web.pid)], capture_output=True, text=True
-        ).stdout.split()
-        assert len(workers) == 2, "two uvicorn worker processes"
-
-        status, ticket = _request(
-            "POST",
-            f"{base}/api/v1/halls/{hall.code}/tickets/",
-            headers={"Authorization": f"Device {kiosk.token}"},
-            body={"business_type": "payment"},
-        )
-        assert status == 201, ticket
-        # The tests hash passwords with MD5, which production settings do not accept, so the
-        # clerk's API token is made here rather than through /auth/token/.
-        auth = {"Authorization": f"Token {Token.objects.create(user=clerk_a).key}"}
-        c1 = Counter.objects.get(hall=hall, number=1)
-        assert _request("POST", f"{base}/api/v1/counters/{c1.pk}/open/", headers=auth)[0] == 200
-        call_next = f"{base}/api/v1/counters/{c1.pk}/call-next/"
-        status, window = _request("POST", call_next, headers=auth)
-        assert status == 200, window
-        assert window["called"]["number"] == ticket["number"]
-        assert Ticket.objects.get(pk=ticket["id"]).status == Status.CALLED
+        for name in ("web", "ws", "worker"):
+            with open(tmp_path / f"{name}.log", "wb") as log:
+                procs[name] = _start_procfile(name, env, log)
+        _wait_for(f"http://127.0.0.1:{web_port}/healthz/", procs["web"])
+        _wait_for(f"http://127.0.0.1:{ws_port}/healthz/", procs["ws"])
+        yield {
+            "web": f"127.0.0.1:{web_port}",
+            "ws": f"127.0.0.1:{ws_port}",
+            "redis": env["REDIS_URL"],
+            "procs": procs,
+        }
     finally:
-        _stop(web)
+        for proc in procs.values():
+            _stop(proc)
 
 
-def test_celery_worker_on_redis_closes_yesterday(hall, kiosk, production_env, tmp_path):
+def test_procfile_runs_the_api_on_wsgi_and_the_displays_on_asgi(
+    layout, hall, kiosk, display_device, clerk_a, tmp_path
+):
     yesterday = timezone.now() - datetime.timedelta(days=1)
     left_over = issue(hall, "payment", device=kiosk, at=yesterday)
-    celery = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
-    with open(tmp_path / "worker.log", "wb") as log:
-        worker = _start(
-            [*celery, "--concurrency=1", "--without-gossip", "--without-mingle"],
-            production_env,
-            log,
-        )
-        _exercise_worker(worker, left_over, production_env, tmp_path)
+    assert _workers(layout["procs"]["web"]) == 2, "two gthread worker processes"
+    assert _workers(layout["procs"]["ws"]) == 1, "one uvicorn worker process"
+    api = f"http://{layout['web']}/api/v1"
+    stream = f"/ws/halls/{hall.code}/display/?token={display_device.token}"
 
+    # The web tier is WSGI: a WebSocket handshake is a plain GET there, and no page has its path.
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"ws://{layout['web']}{stream}", open_timeout=10)
+    assert refused.value.response.status_code == 404
 
-def _exercise_worker(worker, left_over, production_env, tmp_path):
-    try:
-        with celery_app.connection_for_write(production_env["REDIS_URL"]) as conn:
+    with connect(f"ws://{layout['ws']}{stream}", open_timeout=10) as ws:
+        snapshot = next(_frames(ws, time.monotonic() + 10))
+        assert snapshot["type"] == "snapshot"
+
+        # The Celery worker closes yesterday: the left-over expires, and the display gets a fresh
+        # snapshot (one "hall.reset" through Redis instead of a message per expired ticket).
+        with celery_app.connection_for_write(layout["redis"]) as conn:
             celery_app.send_task("queueing.tasks.close_day_all_halls", connection=conn)
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
@@ -162,9 +200,38 @@ def _exercise_worker(worker, left_over, production_env, tmp_path):
                 break
             time.sleep(0.3)
         assert left_over.status == Status.EXPIRED, (tmp_path / "worker.log").read_text()[-3000:]
-        assert (
-            AuditEvent.objects.filter(kind=EventKind.TICKET_EXPIRED, ticket_id=left_over.pk).count()
-            == 1
+        expired = AuditEvent.objects.get(kind=EventKind.TICKET_EXPIRED, ticket_id=left_over.pk)
+        snapshot = next(_frames(ws, time.monotonic() + FRAME_BOUND_S))
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["seq"] == expired.seq
+
+        status, ticket = _request(
+            "POST",
+            f"{api}/halls/{hall.code}/tickets/",
+            headers={"Authorization": f"Device {kiosk.token}"},
+            body={"business_type": "payment"},
         )
-    finally:
-        _stop(worker)
+        assert status == 201, ticket
+        # The tests hash passwords with MD5, which production settings do not accept, so the
+        # clerk's API token is made here rather than through /auth/token/.
+        auth = {"Authorization": f"Token {Token.objects.create(user=clerk_a).key}"}
+        c1 = Counter.objects.get(hall=hall, number=1)
+        assert _request("POST", f"{api}/counters/{c1.pk}/open/", headers=auth)[0] == 200
+        status, window = _request("POST", f"{api}/counters/{c1.pk}/call-next/", headers=auth)
+        answered = time.monotonic()
+        assert status == 200, window
+        assert window["called"]["id"] == ticket["id"]
+        assert Ticket.objects.get(pk=ticket["id"]).status == Status.CALLED
+
+        # Each API call's frame, published by a web worker's sender thread after commit, reaches
+        # the display on the other tier, in order and without a gap.
+        frames = []
+        for frame in _frames(ws, answered + FRAME_BOUND_S):
+            frames.append(frame)
+            if frame["type"] == "ticket.called":
+                break
+        assert [f["type"] for f in frames] == ["ticket.issued", "counter.opened", "ticket.called"]
+        assert [f["seq"] for f in frames] == [snapshot["seq"] + i for i in (1, 2, 3)]
+        assert frames[0]["ticket"]["number"] == ticket["number"]
+        assert frames[2]["ticket"]["number"] == ticket["number"]
+        assert frames[2]["counter"] == {"id": c1.pk, "number": 1}
