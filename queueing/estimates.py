@@ -11,16 +11,19 @@ built by ``queueing.selectors.hall_state``). It needs two things observed here:
   exponential). One query, cached per hall for ``SERVICE_CACHE_S``.
 * ``arrival_rates``: per business type and lane, the tickets issued in the last hour, per second.
   One query, cached per hall for ``ARRIVAL_CACHE_S``.
+
+The cache is ``hall.cache``'s: with Redis down both are computed (or this process's last value
+is used), never an error.
 """
 
 import datetime
 import math
 from collections import defaultdict
 
-from django.core.cache import cache
 from django.db.models import Count, Q
 
 from counters.models import Counter, CounterState
+from hall.cache import cache_get_or_compute
 from hall.models import BusinessType
 from queueing.models import Status, Ticket
 
@@ -52,10 +55,14 @@ def people_ahead(*, business_type, issued_at=None, exclude_id=None) -> int:
 
 def service_stats(*, hall, now: datetime.datetime) -> tuple[dict, dict]:
     """({business type id: mean seconds}, {business type id: cv}) for the hall's active types."""
-    key = f"queueing:service-stats:{hall.pk}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+    return cache_get_or_compute(
+        f"queueing:service-stats:{hall.pk}",
+        lambda: _service_stats(hall=hall, now=now),
+        SERVICE_CACHE_S,
+    )
+
+
+def _service_stats(*, hall, now: datetime.datetime) -> tuple[dict, dict]:
     since = hall.service_date(now) - datetime.timedelta(days=SERVICE_HISTORY_DAYS)
     rows = (
         Ticket.objects.filter(
@@ -83,16 +90,19 @@ def service_stats(*, hall, now: datetime.datetime) -> tuple[dict, dict]:
                 means[pk], cvs[pk] = mean, math.sqrt(var) / mean
                 continue
         means[pk] = float(minutes) * 60.0
-    cache.set(key, (means, cvs), SERVICE_CACHE_S)
     return means, cvs
 
 
 def arrival_rates(*, hall, now: datetime.datetime) -> dict[tuple[int, str], float]:
     """{(business type id, lane): tickets per second} issued in the last hour."""
-    key = f"queueing:arrival-rates:{hall.pk}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+    return cache_get_or_compute(
+        f"queueing:arrival-rates:{hall.pk}",
+        lambda: _arrival_rates(hall=hall, now=now),
+        ARRIVAL_CACHE_S,
+    )
+
+
+def _arrival_rates(*, hall, now: datetime.datetime) -> dict[tuple[int, str], float]:
     counts = (
         Ticket.objects.filter(
             hall=hall, service_date=hall.service_date(now), issued_at__gt=now - ARRIVAL_WINDOW
@@ -102,6 +112,4 @@ def arrival_rates(*, hall, now: datetime.datetime) -> dict[tuple[int, str], floa
         .annotate(n=Count("pk"))
     )
     seconds = ARRIVAL_WINDOW.total_seconds()
-    rates = {(bt, lane): n / seconds for bt, lane, n in counts}
-    cache.set(key, rates, ARRIVAL_CACHE_S)
-    return rates
+    return {(bt, lane): n / seconds for bt, lane, n in counts}
