@@ -197,8 +197,14 @@ if REDIS_CHANNEL_LAYER not in _REDIS_LAYERS:
     )
 if REDIS_URL:
     CHANNEL_LAYERS = {"default": _REDIS_LAYERS[REDIS_CHANNEL_LAYER]}
+    # The cache is a help (hall/cache.py computes without it): a dead Redis must cost a quarter
+    # of a second, not redis-py's default 5 s per connect and per read.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -265,6 +271,31 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # (hall/alerts.py): a search of seconds, so by default only where Celery has its own workers.
 ALERT_PLANNER_ADVICE = env_bool("ALERT_PLANNER_ADVICE", default=not CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_ACKS_LATE = True
+# Redis down must not stall a request that sends a task after commit (hall/outbox.py). Unbounded,
+# a publish to a Redis that accepts but never answers waited forever (measured: > 60 s) and one
+# refused took 0.6 s of retries. Bounded: a connect gives up after 0.5 s, a command after 2 s
+# (more than the worker's 1 s BRPOP), and a publish is retried once (a pooled connection left
+# broken by a Redis restart is replaced), so at worst ~4 s, once per process every 5 s
+# (hall.outbox's circuit); a refused connection costs ~0.1 s.
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+# A task that could not be sent is not lost: its row was written in the transaction (the outbox)
+# and a beat sweep below sends it when Redis is back:
+# - phone notices (PhoneNotice pending): "resend-phone-notices" (queueing.notices
+#   phone_notices_resend, after 10 minutes);
+# - an incident's first and later escalation rounds (Incident.next_notify_at due):
+#   "escalate-incidents"; an escalation retry (a failed EscalationAttempt without its next try):
+#   the same sweep (hall.escalation escalation_lost_retries);
+# - a manager alert's e-mail (ManagerAlert not notified_at): "check-alerts" (hall.alerts
+#   alerts_untold, after 10 minutes);
+# - complaint reminders and escalations, day close, metric snapshots: beat-driven already.
+# Live display frames are not tasks: display/publisher.py drops them and displays resync by seq.
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Each hall closes its own day after its local closing time; the task is idempotent, so

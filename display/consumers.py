@@ -16,6 +16,7 @@ switch's cookie, then Accept-Language, then the default (Simplified Chinese).
 
 import asyncio
 import json
+import logging
 from urllib.parse import parse_qs, urlparse
 
 from channels.db import database_sync_to_async
@@ -42,6 +43,8 @@ from display.selectors import (
 from hall.auth import device_for_token
 from hall.models import DeviceKind, Hall
 from hall.selectors import staff_role
+
+log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -190,15 +193,28 @@ class _Stream(AsyncWebsocketConsumer):
     async def beat(self):
         while True:
             await asyncio.sleep(settings.DISPLAY_HEARTBEAT_SECONDS)
-            await self.channel_layer.group_add(self.group, self.channel_name)
+            try:
+                await self._beat_once()
+            except Exception:
+                # Redis (the group_add) or the database down for a moment: this beat is
+                # skipped, not the heartbeat. Left to raise, the task would end for good and
+                # the stream would never again resync after an outage.
+                log.warning(
+                    "display heartbeat failed; next in %ss",
+                    settings.DISPLAY_HEARTBEAT_SECONDS,
+                    exc_info=True,
+                )
+
+    async def _beat_once(self):
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        if await database_sync_to_async(self.behind)():
+            await asyncio.sleep(1)  # it may be in flight; give it a moment
             if await database_sync_to_async(self.behind)():
-                await asyncio.sleep(1)  # it may be in flight; give it a moment
-                if await database_sync_to_async(self.behind)():
-                    await self.send_snapshot()
-                    continue
-            await self.send(
-                text_data=encode({"type": "heartbeat", "seq": self.seq, "now": timezone.now()})
-            )
+                await self.send_snapshot()
+                return
+        await self.send(
+            text_data=encode({"type": "heartbeat", "seq": self.seq, "now": timezone.now()})
+        )
 
     def behind(self) -> bool:
         """True when the database holds an event this stream has not sent."""

@@ -27,7 +27,6 @@ and 0.2 s on SQLite (its time-zone functions run in Python, row by row).
 import datetime
 from collections import defaultdict
 
-from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
@@ -43,6 +42,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, ExtractHour, TruncDate
 from django.utils import timezone
 
+from hall.cache import cache_get, cache_set
 from hall.models import Hall
 from queueing.models import Status, Ticket
 
@@ -68,7 +68,7 @@ def hall_hourly(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
     target = datetime.timedelta(minutes=hall.target_wait_minutes)
     # The typical weeks are history: read once, kept for TYPICAL_CACHE_SECONDS.
     key = f"display.trends:{hall.pk}:{hall.timezone}:{day}:{hall.target_wait_minutes}"
-    past = cache.get(key)
+    past = cache_get(key)
     if past is None:
         counts = _counts(hall=hall, days=[day, *past_days], target=target)
         past_dates = {d - datetime.timedelta(days=back) for d in past_days for back in (0, 1, -1)}
@@ -76,7 +76,7 @@ def hall_hourly(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
             figure: {d: by_hour for d, by_hour in by_date.items() if d in past_dates}
             for figure, by_date in counts.items()
         }
-        cache.set(key, past, TYPICAL_CACHE_SECONDS)
+        cache_set(key, past, TYPICAL_CACHE_SECONDS)
     else:
         today_counts = _counts(hall=hall, days=[day], target=target)
         counts = {figure: {**past[figure], **today_counts[figure]} for figure in past}

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from hall.models import AlertKind, EventKind, Hall, ManagerAlert
+from hall.outbox import task_send_on_commit
 from hall.services import event_record
 
 log = logging.getLogger(__name__)
@@ -95,12 +96,9 @@ def alert_raise(
             at=now,
         )
 
-        def notify(alert_id=alert.pk):
-            from hall.tasks import alert_notify
+        from hall.tasks import alert_notify
 
-            alert_notify.delay(alert_id)
-
-        transaction.on_commit(notify, robust=True)
+        task_send_on_commit(alert_notify, alert.pk)
     return alert
 
 
@@ -310,6 +308,29 @@ def alert_halls_to_check() -> list[int]:
 
 
 # --- Telling the managers ------------------------------------------------------------------
+
+
+# alert_notify retries a failed e-mail 5 times a minute apart: an alert untold after 10 minutes
+# has no task left (the broker was down when it was raised, or a worker died with it).
+LOST_NOTICE = datetime.timedelta(minutes=10)
+# An alert older than this is not mailed late: the managers have seen the wall by then.
+NOTICE_TOO_LATE = datetime.timedelta(hours=12)
+
+
+def alerts_untold(*, now: datetime.datetime | None = None) -> list[int]:
+    """Open alerts whose e-mail task was lost (the beat's ``check_alerts_all_halls`` sends them
+    again; ``alert_notify_send`` still claims each by compare-and-set, so none goes twice)."""
+    now = now or timezone.now()
+    return list(
+        ManagerAlert.objects.filter(
+            cleared_at__isnull=True,
+            notified_at__isnull=True,
+            raised_at__lt=now - LOST_NOTICE,
+            raised_at__gt=now - NOTICE_TOO_LATE,
+        )
+        .order_by("raised_at")
+        .values_list("pk", flat=True)
+    )
 
 
 def alert_recipients(*, hall: Hall) -> list[str]:

@@ -50,6 +50,7 @@ from hall.models import (
     Role,
     StaffMembership,
 )
+from hall.outbox import task_send_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -289,10 +290,7 @@ def attempt_send(
         from hall.tasks import retry_escalation_attempt
 
         countdown = retry_countdown(try_number)
-        transaction.on_commit(
-            lambda: retry_escalation_attempt.apply_async((attempt.pk,), countdown=countdown),
-            robust=True,
-        )
+        task_send_on_commit(retry_escalation_attempt, attempt.pk, countdown=countdown)
     return attempt
 
 

@@ -32,6 +32,7 @@ from hall.models import (
     IncidentSeverity,
     Role,
 )
+from hall.outbox import task_send_on_commit
 from hall.selectors import incident_public, staff_role
 from hall.services import event_record
 from queueing.models import Ticket
@@ -186,7 +187,7 @@ def incident_open(
 def _escalate_on_commit(incident_id: int) -> None:
     from hall.tasks import escalate_incident
 
-    transaction.on_commit(lambda: escalate_incident.delay(incident_id), robust=True)
+    task_send_on_commit(escalate_incident, incident_id)
 
 
 def incident_acknowledge(

@@ -39,12 +39,15 @@ def alert_notify(self, alert_id: int) -> bool:
 
 @shared_task
 def check_alerts_all_halls() -> int:
-    """Beat, every minute: one ``check_hall_alerts`` per hall that may need one."""
-    from hall.alerts import alert_halls_to_check
+    """Beat, every minute: one ``check_hall_alerts`` per hall that may need one, and the
+    e-mail of alerts whose ``alert_notify`` was lost (the broker was down when they rose)."""
+    from hall.alerts import alert_halls_to_check, alerts_untold
 
     hall_ids = alert_halls_to_check()
     for hall_id in hall_ids:
         check_hall_alerts.delay(hall_id)
+    for alert_id in alerts_untold():
+        alert_notify.delay(alert_id)
     return len(hall_ids)
 
 

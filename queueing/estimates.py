@@ -19,18 +19,20 @@ type and lane with ``board_store``; ``new_ticket_estimate`` reads them (one cach
 the issue's transaction, never under a lock) and corrects them for the people who joined or left
 since. Without a board (no stream connected, or the cache down and nothing in this process) it
 falls back to the simple model: people ahead x mean service time / counters serving the type.
+
+The cache is ``hall.cache``'s: with Redis down both are computed (or this process's last value
+is used), never an error.
 """
 
 import datetime
-import logging
 import math
 import time
 from collections import defaultdict
 
-from django.core.cache import cache
 from django.db.models import Count, Q
 
 from counters.models import Counter, CounterState
+from hall.cache import cache_get, cache_get_or_compute, cache_set
 from hall.models import BusinessType
 from queueing.models import Status, Ticket
 
@@ -42,11 +44,6 @@ ARRIVAL_CACHE_S = 60
 ARRIVAL_WINDOW = datetime.timedelta(hours=1)
 BOARD_CACHE_S = 300
 BOARD_MAX_AGE_S = 120.0  # an older board is not trusted for a new ticket's estimate
-
-log = logging.getLogger(__name__)
-
-# This process's last copy of each hall's board, for when the cache cannot be read.
-_boards: dict[int, dict] = {}
 
 
 def servers_for(*, business_type) -> int:
@@ -69,10 +66,14 @@ def people_ahead(*, business_type, issued_at=None, exclude_id=None) -> int:
 
 def service_stats(*, hall, now: datetime.datetime) -> tuple[dict, dict]:
     """({business type id: mean seconds}, {business type id: cv}) for the hall's active types."""
-    key = f"queueing:service-stats:{hall.pk}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+    return cache_get_or_compute(
+        f"queueing:service-stats:{hall.pk}",
+        lambda: _service_stats(hall=hall, now=now),
+        SERVICE_CACHE_S,
+    )
+
+
+def _service_stats(*, hall, now: datetime.datetime) -> tuple[dict, dict]:
     since = hall.service_date(now) - datetime.timedelta(days=SERVICE_HISTORY_DAYS)
     rows = (
         Ticket.objects.filter(
@@ -100,16 +101,19 @@ def service_stats(*, hall, now: datetime.datetime) -> tuple[dict, dict]:
                 means[pk], cvs[pk] = mean, math.sqrt(var) / mean
                 continue
         means[pk] = float(minutes) * 60.0
-    cache.set(key, (means, cvs), SERVICE_CACHE_S)
     return means, cvs
 
 
 def arrival_rates(*, hall, now: datetime.datetime) -> dict[tuple[int, str], float]:
     """{(business type id, lane): tickets per second} issued in the last hour."""
-    key = f"queueing:arrival-rates:{hall.pk}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
+    return cache_get_or_compute(
+        f"queueing:arrival-rates:{hall.pk}",
+        lambda: _arrival_rates(hall=hall, now=now),
+        ARRIVAL_CACHE_S,
+    )
+
+
+def _arrival_rates(*, hall, now: datetime.datetime) -> dict[tuple[int, str], float]:
     counts = (
         Ticket.objects.filter(
             hall=hall, service_date=hall.service_date(now), issued_at__gt=now - ARRIVAL_WINDOW
@@ -119,9 +123,7 @@ def arrival_rates(*, hall, now: datetime.datetime) -> dict[tuple[int, str], floa
         .annotate(n=Count("pk"))
     )
     seconds = ARRIVAL_WINDOW.total_seconds()
-    rates = {(bt, lane): n / seconds for bt, lane, n in counts}
-    cache.set(key, rates, ARRIVAL_CACHE_S)
-    return rates
+    return {(bt, lane): n / seconds for bt, lane, n in counts}
 
 
 def _board_key(hall_id: int) -> str:
@@ -143,24 +145,13 @@ def board_store(*, hall_id: int, types: list) -> None:
             for bt in types
         },
     }
-    _boards[hall_id] = board
-    try:
-        cache.set(_board_key(hall_id), board, BOARD_CACHE_S)
-    except Exception as exc:  # the cache (Redis) is down: this process's copy serves
-        log.warning("Could not store the board of hall %s in the cache: %r", hall_id, exc)
+    cache_set(_board_key(hall_id), board, BOARD_CACHE_S)  # hall.cache keeps this process's copy
 
 
 def board_cached(*, hall_id: int) -> dict | None:
-    """The hall's latest board from the cache, else this process's copy; None if neither is
-    younger than ``BOARD_MAX_AGE_S``. Never raises: a cache that is down costs a fallback."""
-    board = None
-    try:
-        board = cache.get(_board_key(hall_id))
-    except Exception as exc:
-        log.warning("Could not read the board of hall %s from the cache: %r", hall_id, exc)
-    local = _boards.get(hall_id)
-    if board is None or (local is not None and local["at"] > board["at"]):
-        board = local
+    """The hall's latest board from the cache (or, with the cache down, the last this process
+    stored or read: hall.cache); None if it is older than ``BOARD_MAX_AGE_S``. Never raises."""
+    board = cache_get(_board_key(hall_id))
     if board is None or time.time() - board["at"] > BOARD_MAX_AGE_S:
         return None
     return board

@@ -25,10 +25,10 @@ import urllib.error
 import urllib.request
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from hall.outbox import task_send_on_commit
 from queueing.models import NoticeKind, NoticeStatus, PhoneNotice, Ticket
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,7 @@ def phone_notices_queue(*, counter, called: Ticket | None, greeted: Ticket | Non
             ticket=ticket, kind=kind, defaults={"text": _text(ticket, kind, counter)}
         )
         if created:  # a recall or a second greeting does not text the customer again
-            transaction.on_commit(
-                lambda notice_id=notice.pk: send_phone_notice.delay(notice_id), robust=True
-            )
+            task_send_on_commit(send_phone_notice, notice.pk)
 
 
 def _post(notice: PhoneNotice) -> str:

@@ -17,9 +17,9 @@ from rest_framework.test import APIClient
 from counters import services as counter_services
 from counters.models import Counter, VipMode
 from hall.auth import auth_cache_clear
+from hall.cache import cache_reset
 from hall.models import BusinessType, Role, StaffMembership
 from hall.services import device_register, hall_create
-from queueing import estimates
 from tests.factories import payment_hall
 
 
@@ -56,8 +56,7 @@ def _fresh_cache():
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     caches["default"].key_prefix = f"{worker}-{uuid.uuid4().hex}"
-    # This process's copies of the halls' boards (queueing.estimates) are keyed by hall id too.
-    estimates._boards.clear()
+    cache_reset()  # hall.cache: this process's kept values and its circuit
     auth_cache_clear()
     counter_services._counter_halls.clear()  # ids repeat from test to test
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.utils import timezone
 
 from counters.models import Counter, CounterState
+from hall.cache import cache_get_or_compute
 from hall.models import Hall
 from queueing.planning.plan import scenario_for_hall
 from queueing.planning.profiles import PlanningError
@@ -47,10 +47,9 @@ def staffing_advice(*, hall: Hall, now: datetime.datetime | None = None) -> Staf
     now = now or timezone.now()
     local = hall.local_now(now)
     key = f"planner-advice:{hall.pk}:{local.date().isoformat()}:{local.hour}"
-    planned = cache.get(key)
-    if planned is None:
-        planned = _search(hall=hall, now=now, hour=local.hour)
-        cache.set(key, planned, CACHE_SECONDS)
+    planned = cache_get_or_compute(
+        key, lambda: _search(hall=hall, now=now, hour=local.hour), CACHE_SECONDS
+    )
     if planned == _NOT_PLANNED:
         return None
     advised, reachable = planned

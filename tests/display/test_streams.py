@@ -486,6 +486,32 @@ async def test_idle_stream_hears_a_heartbeat_with_its_seq(
     assert beat["now"]
 
 
+async def test_heartbeat_outlives_a_channel_layer_that_fails_for_a_while(
+    hall, display_device, greeter, streams, settings, monkeypatch
+):
+    """Redis down at a beat (its group_add raises): that beat is skipped, the next ones come."""
+    from channels.layers import InMemoryChannelLayer
+
+    settings.DISPLAY_HEARTBEAT_SECONDS = 0.05
+    await act(issue, hall, by=greeter)
+    lobby = await streams.lobby(display_device)
+    failures = []
+    group_add = InMemoryChannelLayer.group_add
+
+    async def flaky_group_add(self, group, channel):
+        if len(failures) < 3:
+            failures.append(group)
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        return await group_add(self, group, channel)
+
+    monkeypatch.setattr(InMemoryChannelLayer, "group_add", flaky_group_add)
+
+    beat = await frame(lobby)
+
+    assert len(failures) == 3
+    assert (beat["type"], beat["seq"]) == ("heartbeat", 1)
+
+
 @pytest.mark.parametrize("stream", ["lobby", "counter"])
 async def test_heartbeat_resyncs_a_stream_whose_last_event_never_arrived(
     hall, display_device, greeter, clerk_a, streams, settings, lose_next_publish, stream

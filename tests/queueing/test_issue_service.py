@@ -16,7 +16,8 @@ from hall.errors import (
 )
 from hall.models import AuditEvent, BusinessType, EventKind, Role, StaffMembership
 from hall.services import device_register
-from queueing import estimates, forecast
+from hall import cache as hall_cache
+from queueing import forecast
 from queueing import services as queueing_services
 from queueing.models import Lane, Origin, PriorityReason, Slot, Status, Ticket
 from queueing.selectors import hall_board, hall_state
@@ -416,7 +417,7 @@ def test_the_cache_down_leaves_this_processs_board(hall, greeter, clerk_a, monke
     def down(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(estimates.cache, "get", down)
-    monkeypatch.setattr(estimates.cache, "set", down)
+    monkeypatch.setattr(hall_cache.cache, "get", down)
+    monkeypatch.setattr(hall_cache.cache, "set", down)
     issued = ticket_issue(hall=hall, business_type_code="payment", issued_by=greeter)
     assert issued.estimated_wait_s == 540
