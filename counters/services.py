@@ -122,6 +122,7 @@ def _active_ticket(counter: Counter) -> Ticket | None:
         .select_related("business_type")
     ):
         if ticket.status in ACTIVE_STATUSES and ticket.counter_id == counter.pk:
+            ticket.counter = counter  # the row in hand, for whoever shows the ticket's counter
             window["active"] = ticket
         elif ticket.window_slot in window:
             window[ticket.window_slot] = ticket

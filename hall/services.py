@@ -33,7 +33,7 @@ def event_record(
     Call inside the transaction that makes the change it records, as its last write: the event
     takes the hall's next live ``seq``, which row-locks the hall's sequence until commit.
     """
-    event = AuditEvent.objects.create(
+    event = AuditEvent(
         hall=hall,
         kind=kind,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -42,13 +42,46 @@ def event_record(
         counter_id=getattr(counter, "pk", None),
         data=data or {},
         created_at=at or timezone.now(),
-        seq=event_seq_take(hall_id=hall.pk),
     )
+    if connection.vendor == "postgresql":
+        _event_insert_with_seq(event)  # one statement instead of two
+    else:
+        event.seq = event_seq_take(hall_id=hall.pk)
+        event.save(force_insert=True)
     # The live side (display registers its publisher), with the rows in hand.
     event_notify(
         event=event, ticket=ticket, counter=counter if getattr(counter, "pk", None) else None
     )
     return event
+
+
+_EVENT_COLUMNS = (
+    *("hall", "kind", "created_at", "actor", "device", "ticket_id", "counter_id", "data"),
+)
+
+
+def _event_insert_with_seq(event: AuditEvent) -> None:
+    """Take the hall's next seq and insert the event in one statement (PostgreSQL: a
+    data-modifying WITH); the same row lock on the hall's sequence as ``event_seq_take``."""
+    fields = [AuditEvent._meta.get_field(name) for name in _EVENT_COLUMNS]
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    quote = connection.ops.quote_name
+    sequence = quote(EventSequence._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH s AS (INSERT INTO {sequence} (hall_id, last_seq) VALUES (%s, 1) "  # noqa: S608
+            f"ON CONFLICT (hall_id) DO UPDATE SET last_seq = {sequence}.last_seq + 1 "
+            "RETURNING last_seq) "
+            f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}, {quote('seq')}) "
+            f"VALUES ({placeholders}, (SELECT last_seq FROM s)) "
+            f"RETURNING {quote('id')}, {quote('seq')}",
+            [event.hall_id, *values],
+        )
+        event.pk, event.seq = cursor.fetchone()
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 def event_seq_take(*, hall_id: int, count: int = 1) -> int:

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from counters.services import counter_call_next, counter_open
+from hall import cache as hall_cache
 from hall.errors import (
     BusinessTypeUnavailable,
     Forbidden,
@@ -16,7 +17,6 @@ from hall.errors import (
 )
 from hall.models import AuditEvent, BusinessType, EventKind, Role, StaffMembership
 from hall.services import device_register
-from hall import cache as hall_cache
 from queueing import forecast
 from queueing import services as queueing_services
 from queueing.models import Lane, Origin, PriorityReason, Slot, Status, Ticket

@@ -1,6 +1,7 @@
-"""PostgreSQL restarted under a running server (gunicorn with uvicorn workers, as deploy/Procfile
-starts it, with the connection pool): no request fails once it is back, and while it is down a
-request answers 503 ``service_unavailable`` with Retry-After in the error shape, not an HTML 500.
+"""PostgreSQL restarted under a running web tier (gunicorn gthread workers serving config.wsgi,
+as deploy/Procfile's ``web`` line starts it, with the connection pool): no request fails once it
+is back, and while it is down a request answers 503 ``service_unavailable`` with Retry-After in
+the error shape, not an HTML 500. The test only speaks HTTP, so the ws tier is not started.
 
 The test runs its own PostgreSQL cluster (initdb into a temporary folder, on a free port) so it
 can stop it without touching the shared server; the cluster and the server are removed even when
@@ -131,7 +132,8 @@ print(token)
 
 @pytest.fixture
 def server(cluster, tmp_path):
-    """gunicorn with two uvicorn workers against the cluster; yields (base URL, kiosk token)."""
+    """The web tier (gunicorn, two gthread workers, WSGI) against the cluster; yields (base URL,
+    kiosk token, log path)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -145,6 +147,9 @@ def server(cluster, tmp_path):
         "SECURE_SSL_REDIRECT": "0",
         "HALLQ_VAR_DIR": str(tmp_path),
         "DB_POOL_TIMEOUT": str(POOL_TIMEOUT_S),
+        # Redis PUBLISH ignores the database number: a prefix of its own keeps this server's
+        # events from the displays of other runs sharing this Redis (same hall ids).
+        "REDIS_CHANNEL_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
     }
@@ -161,7 +166,7 @@ def server(cluster, tmp_path):
     log_path = tmp_path / "web.log"
     with open(log_path, "wb") as log:
         web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.asgi:application"]
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
             + ["-c", "deploy/gunicorn.conf.py"],
             cwd=ROOT,
             env=env,

@@ -1,9 +1,11 @@
 """Redis stops for a few seconds while the hall works (DESIGN.md invariants 6 and 7).
 
-The real server (gunicorn with a uvicorn worker, the production settings, PostgreSQL) runs
-against a redis-server of this test's own (cache, channel layer and broker), which the test
-stops and starts again while a kiosk issues tickets and two clerks call, start and finish them
-over HTTP, and a lobby display listens on its WebSocket. Then:
+Production's two tiers run for real, as deploy/Procfile starts them, with the production
+settings and PostgreSQL: the web tier (gunicorn, a gthread worker, config.wsgi) and the ws tier
+(gunicorn, a uvicorn worker, config.asgi), both against a redis-server of this test's own (cache,
+channel layer and broker), which the test stops and starts again while a kiosk issues tickets and
+two clerks call, start and finish them over HTTP on the web tier, and a lobby display listens on
+its WebSocket on the ws tier (the proxy's routing, done by hand). Then:
 
 * every request succeeded (2xx; a documented 409 would be allowed, none is expected);
 * every ticket the kiosk was given exists;
@@ -112,24 +114,43 @@ def redis_server(tmp_path):
 
 
 @pytest.fixture
-def server(production_env, redis_server, tmp_path):  # noqa: F811 - the imported fixture
-    port = _free_port()
+def servers(production_env, redis_server, tmp_path):  # noqa: F811 - the imported fixture
+    """The web tier (WSGI) and the ws tier (ASGI), each on a free port, both on the test's
+    redis-server; yields their addresses and log paths by tier."""
     env = {
         **production_env,
         "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
         "REDIS_CHANNEL_LAYER": "pubsub",
-        "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
+        "WS_CONCURRENCY": "1",
         "DISPLAY_HEARTBEAT_SECONDS": str(HEARTBEAT_S),
     }
-    gunicorn = [sys.executable, "-m", "gunicorn", "config.asgi:application"]
-    with open(tmp_path / "web.log", "wb") as log:
-        proc = _start([*gunicorn, "-c", "deploy/gunicorn.conf.py"], env, log)
+    gunicorn = [sys.executable, "-m", "gunicorn"]
+    tiers = [
+        ("web", ["config.wsgi:application", "-c", "deploy/gunicorn.conf.py"], "BIND"),
+        ("ws", ["config.asgi:application", "-c", "deploy/gunicorn_ws.conf.py"], "WS_BIND"),
+    ]
+    found = {}
     try:
-        _wait_for(f"http://127.0.0.1:{port}/healthz/", proc)
-        yield f"127.0.0.1:{port}"
+        for name, args, bind in tiers:
+            port = _free_port()
+            log_path = tmp_path / f"{name}.log"
+            with open(log_path, "wb") as log:
+                proc = _start([*gunicorn, *args], {**env, bind: f"127.0.0.1:{port}"}, log)
+            found[name] = (proc, f"127.0.0.1:{port}", log_path)
+        for proc, address, _ in found.values():
+            _wait_for(f"http://{address}/healthz/", proc)
+        yield {name: (address, log_path) for name, (_, address, log_path) in found.items()}
     finally:
-        _stop(proc)
+        for proc, _, _ in found.values():
+            _stop(proc)
+
+
+def _log_tail(path, chars=5000):
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
 
 
 class Hall:
@@ -188,12 +209,13 @@ class Hall:
 
 
 def test_the_hall_keeps_working_through_a_redis_outage(
-    server, redis_server, hall, kiosk, display_device, clerk_a, clerk_b
+    servers, redis_server, hall, kiosk, display_device, clerk_a, clerk_b
 ):
+    (web, web_log), (ws, ws_log) = servers["web"], servers["ws"]
     c1 = Counter.objects.get(hall=hall, number=1)
     c2 = Counter.objects.get(hall=hall, number=2)
-    work = Hall(f"http://{server}/api/v1", hall, kiosk, [(clerk_a, c1), (clerk_b, c2)])
-    display = Display(f"ws://{server}/ws/halls/{hall.code}/display/?token={display_device.token}")
+    work = Hall(f"http://{web}/api/v1", hall, kiosk, [(clerk_a, c1), (clerk_b, c2)])
+    display = Display(f"ws://{ws}/ws/halls/{hall.code}/display/?token={display_device.token}")
     try:
         work.open()
         work.work_for(3, "before")
@@ -212,7 +234,7 @@ def test_the_hall_keeps_working_through_a_redis_outage(
     finally:
         display.close()
 
-    assert work.failures() == []
+    assert work.failures() == [], _log_tail(web_log)
     outage = [a for a in work.answers if a[0] == "outage"]
     assert len(outage) > 20, "the hall kept working while Redis was down"
     slowest = max(duration for *_, duration in outage)
@@ -225,6 +247,8 @@ def test_the_hall_keeps_working_through_a_redis_outage(
     assert seqs == list(range(1, len(seqs) + 1))
 
     assert display.frames and display.frames[0][1]["type"] == "snapshot"
-    assert any(at > restarted for at, _ in display.frames), "the display hears the hall again"
-    assert display.last_seq() == seqs[-1]
+    assert any(at > restarted for at, _ in display.frames), (
+        "the display hears the hall again\n" + _log_tail(ws_log)
+    )
+    assert display.last_seq() == seqs[-1], _log_tail(ws_log)
     assert stopped < restarted
