@@ -48,14 +48,15 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(settings):
     """A clean cache for each test: a key prefix of its own, not cache.clear(), which on Redis
     would flush the whole database under the other xdist worker (its warm cache, Celery's
-    queues)."""
-    from django.core.cache import caches
-
+    queues). Set through the setting, so the cache of every thread has it (a live stream's
+    worker thread stores the board that the test then reads)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    caches["default"].key_prefix = f"{worker}-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"{worker}-{uuid.uuid4().hex}"}
+    }
     cache_reset()  # hall.cache: this process's kept values and its circuit
     auth_cache_clear()
     counter_services._counter_halls.clear()  # ids repeat from test to test

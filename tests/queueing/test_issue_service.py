@@ -414,10 +414,18 @@ def test_the_cache_down_leaves_this_processs_board(hall, greeter, clerk_a, monke
     counter_open(counter_id=counter(hall, 1).pk, user=clerk_a)
     hall_board(hall=hall)
 
-    def down(*args, **kwargs):
-        raise ConnectionError("redis is down")
+    class Down:
+        """The cache backend with Redis gone: every read and write fails."""
 
-    monkeypatch.setattr(hall_cache.cache, "get", down)
-    monkeypatch.setattr(hall_cache.cache, "set", down)
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def get(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+        set = get
+
+    real = hall_cache.cache
+    monkeypatch.setattr(hall_cache, "cache", Down())
     issued = ticket_issue(hall=hall, business_type_code="payment", issued_by=greeter)
     assert issued.estimated_wait_s == 540
