@@ -6,8 +6,6 @@ The views below are this module's own URLs (with the project's handler500); the 
 the real database connection under the project's real routes.
 """
 
-import sqlite3
-
 import pytest
 from django.db import IntegrityError, OperationalError, connections
 from django.http import HttpResponse
@@ -172,8 +170,11 @@ def database_down(db, monkeypatch):
     """Every new cursor fails as SQLite does when it cannot open its file; Django wraps the
     driver's error in its own OperationalError, as it does PostgreSQL's "connection refused"."""
 
+    # The backend's own driver error (sqlite3's, or psycopg's in the services run).
+    driver_error = connections["default"].Database.OperationalError
+
     def refuse(self, name=None):
-        raise sqlite3.OperationalError("unable to open database file")
+        raise driver_error("unable to open database file")
 
     # Undone here, before the db fixture's own teardown needs a cursor again.
     with monkeypatch.context() as patch:

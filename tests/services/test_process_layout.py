@@ -134,7 +134,7 @@ def _frames(ws, deadline):
         if left <= 0:
             raise TimeoutError
         frame = json.loads(ws.recv(timeout=left))
-        if frame["type"] != "heartbeat":
+        if frame["type"] not in ("heartbeat", "board"):  # boards are no events (display.board)
             yield frame
 
 
