@@ -29,11 +29,6 @@ def event_subscribe(subscriber: EventSubscriber) -> None:
         _subscribers.append(subscriber)
 
 
-def event_unsubscribe(subscriber: EventSubscriber) -> None:
-    if subscriber in _subscribers:
-        _subscribers.remove(subscriber)
-
-
 def event_notify(*, event, ticket=None, counter=None) -> None:
     """Call every subscriber, in registration order (``hall.services.event_record`` only)."""
     for subscriber in tuple(_subscribers):

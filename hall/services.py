@@ -55,29 +55,44 @@ def event_record(
     return event
 
 
-_EVENT_COLUMNS = (
-    *("hall", "kind", "created_at", "actor", "device", "ticket_id", "counter_id", "data"),
+_EVENT_FIELDS = (
+    "hall",
+    "kind",
+    "created_at",
+    "actor",
+    "device",
+    "ticket_id",
+    "counter_id",
+    "data",
 )
 
 
+def _seq_take_sql() -> str:
+    """The UPSERT that reserves a hall's next ``count`` seqs (parameters: hall id, count, count)
+    and returns the last of them."""
+    table = connection.ops.quote_name(EventSequence._meta.db_table)
+    return (
+        f"INSERT INTO {table} (hall_id, last_seq) VALUES (%s, %s) "  # noqa: S608
+        f"ON CONFLICT (hall_id) DO UPDATE SET last_seq = {table}.last_seq + %s "
+        "RETURNING last_seq"
+    )
+
+
 def _event_insert_with_seq(event: AuditEvent) -> None:
-    """Take the hall's next seq and insert the event in one statement (PostgreSQL: a
-    data-modifying WITH); the same row lock on the hall's sequence as ``event_seq_take``."""
-    fields = [AuditEvent._meta.get_field(name) for name in _EVENT_COLUMNS]
+    """Take the hall's next seq and insert the event in one statement (PostgreSQL: the
+    ``event_seq_take`` UPSERT in a data-modifying WITH, so the same row lock until commit)."""
+    fields = [AuditEvent._meta.get_field(name) for name in _EVENT_FIELDS]
     values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
     quote = connection.ops.quote_name
-    sequence = quote(EventSequence._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH s AS (INSERT INTO {sequence} (hall_id, last_seq) VALUES (%s, 1) "  # noqa: S608
-            f"ON CONFLICT (hall_id) DO UPDATE SET last_seq = {sequence}.last_seq + 1 "
-            "RETURNING last_seq) "
+            f"WITH s AS ({_seq_take_sql()}) "  # noqa: S608
             f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}, {quote('seq')}) "
             f"VALUES ({placeholders}, (SELECT last_seq FROM s)) "
             f"RETURNING {quote('id')}, {quote('seq')}",
-            [event.hall_id, *values],
+            [event.hall_id, 1, 1, *values],
         )
         event.pk, event.seq = cursor.fetchone()
     event._state.adding = False
@@ -90,14 +105,8 @@ def event_seq_take(*, hall_id: int, count: int = 1) -> int:
     One UPSERT ... RETURNING. Its row lock (PostgreSQL) is held until commit, so sequence
     numbers are handed out in commit order; on SQLite the IMMEDIATE transaction does the same.
     """
-    table = connection.ops.quote_name(EventSequence._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (hall_id, last_seq) VALUES (%s, %s) "  # noqa: S608
-            f"ON CONFLICT (hall_id) DO UPDATE SET last_seq = {table}.last_seq + %s "
-            "RETURNING last_seq",
-            [hall_id, count, count],
-        )
+        cursor.execute(_seq_take_sql(), [hall_id, count, count])
         return cursor.fetchone()[0]
 
 
