@@ -1,7 +1,7 @@
 """The board: waiting counts and estimated waits per business type, off the write path.
 
 The board runs a forecast over every waiting ticket of the hall (``queueing.selectors``
-``hall_board``), so it is never built inside a service's transaction (DESIGN invariant 7).
+``business_type_queues``), so it is never built inside a service's transaction (DESIGN invariant 7).
 Each hall stream (lobby displays, kiosks, greeter tablets, consoles and walls) pokes its hall's
 board ticker on every event (display.tickers): the ticker computes at most once every
 ``DISPLAY_BOARD_MIN_INTERVAL_SECONDS`` (250 ms) per hall and process whatever the event rate,
@@ -21,15 +21,20 @@ from django.utils import timezone
 from display import tickers
 from display.selectors import board_rows
 from hall.models import Hall
-from queueing.selectors import hall_board
+from queueing.estimates import board_store
+from queueing.models import Lane
+from queueing.selectors import business_type_queues
 
 
 def board_compute(hall_id: int) -> dict | None:
-    """The hall's board now (None if the hall is gone); keeps its estimates for new tickets."""
+    """The hall's board now (None if the hall is gone), with the estimate for every lane kept
+    for new tickets (``queueing.estimates.board_store``)."""
     hall = Hall.objects.filter(pk=hall_id).first()
     if hall is None:
         return None
-    return {"at": timezone.now(), "business_types": board_rows(hall_board(hall=hall))}
+    types = business_type_queues(hall=hall, lanes=tuple(Lane))
+    board_store(hall_id=hall_id, types=types)
+    return {"at": timezone.now(), "business_types": board_rows(types)}
 
 
 BOARD = tickers.TickerKind(

@@ -29,9 +29,8 @@ import math
 import time
 from collections import defaultdict
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
-from counters.models import Counter, CounterState
 from hall.cache import cache_get, cache_get_or_compute, cache_set
 from hall.models import BusinessType
 from queueing.models import Status, Ticket
@@ -44,14 +43,6 @@ ARRIVAL_CACHE_S = 60
 ARRIVAL_WINDOW = datetime.timedelta(hours=1)
 BOARD_CACHE_S = 300
 BOARD_MAX_AGE_S = 120.0  # an older board is not trusted for a new ticket's estimate
-
-
-def servers_for(*, business_type) -> int:
-    """Counters that serve the type: those open or paused, else all configured (0: none)."""
-    counts = Counter.objects.filter(business_types=business_type).aggregate(
-        total=Count("id"), staffed=Count("id", filter=~Q(state=CounterState.CLOSED))
-    )
-    return counts["staffed"] or counts["total"] or 0
 
 
 def people_ahead(*, business_type, issued_at=None, exclude_id=None) -> int:
@@ -131,8 +122,9 @@ def _board_key(hall_id: int) -> str:
 
 
 def board_store(*, hall_id: int, types: list) -> None:
-    """Keep a freshly computed board (``queueing.selectors.hall_board``) for new tickets'
-    estimates: in this process, and in the cache for the other processes. Never raises."""
+    """Keep a freshly computed board (``queueing.selectors.business_type_queues`` with every
+    lane: display.board) for new tickets' estimates: in this process, and in the cache for the
+    other processes. Never raises."""
     board = {
         "at": time.time(),
         "types": {
@@ -167,16 +159,14 @@ def new_ticket_estimate(
     service per server for each person who joined (or left) the type's queue since it was
     computed. Otherwise the simple model. No query, no cache call (``board`` is read before).
     """
-    row = board["types"].get(business_type.pk) if board else None
-    if row is not None:
-        mean = row["mean_s"] or float(business_type.expected_service_minutes) * 60.0
-        servers = max(servers or row["servers"] or 0, 1)
-        base = row["estimates"].get(lane)
-        if base is not None:
-            return max(0, round(base + (ahead - row["waiting"]) * mean / servers))
-        if row["servers"] == 0:
-            return None
-    mean = float(business_type.expected_service_minutes) * 60.0
+    configured_mean = float(business_type.expected_service_minutes) * 60.0
     if not servers:
         return None
-    return round(ahead * mean / servers)
+    row = board["types"].get(business_type.pk) if board else None
+    if row is None:
+        return round(ahead * configured_mean / servers)
+    base = row["estimates"].get(lane)
+    if base is None:  # the forecast knows no counter open or paused that serves it
+        return None
+    mean = row["mean_s"] or configured_mean
+    return max(0, round(base + (ahead - row["waiting"]) * mean / servers))

@@ -8,7 +8,7 @@ from counters.models import Counter, CounterState
 from hall.models import BusinessType
 from hall.selectors import hall_policy
 from queueing import forecast, router
-from queueing.estimates import arrival_rates, board_store, people_ahead, service_stats
+from queueing.estimates import arrival_rates, people_ahead, service_stats
 from queueing.models import ACTIVE_STATUSES, Lane, Slot, Status, Ticket
 
 # Per lane, how many candidates the router needs at most: called + greeted + attended.
@@ -160,6 +160,32 @@ def ticket_position(*, ticket: Ticket) -> tuple[int, int | None]:
     return ahead, ticket_estimated_wait(ticket=ticket)
 
 
+def waiting_count(*, before=None):
+    """Annotation for a business type query: its waiting tickets (issued before ``before``)."""
+    waiting = Ticket.objects.filter(business_type=OuterRef("pk"), status=Status.WAITING)
+    if before is not None:
+        waiting = waiting.filter(issued_at__lt=before)
+    return Coalesce(
+        Subquery(waiting.order_by().values("business_type").annotate(n=Count("pk")).values("n")),
+        0,
+    )
+
+
+def serving_counters() -> dict:
+    """Annotations for a business type query: ``total``, the counters serving it, and
+    ``staffed``, those of them open or paused. ``staffed or total`` is how many may serve it."""
+    counters = (
+        Counter.objects.filter(business_types=OuterRef("pk"))
+        .order_by()
+        .values("business_types")
+        .annotate(total=Count("pk"), staffed=Count("pk", filter=~Q(state=CounterState.CLOSED)))
+    )
+    return {
+        "staffed": Coalesce(Subquery(counters.values("staffed")), 0),
+        "total": Coalesce(Subquery(counters.values("total")), 0),
+    }
+
+
 def business_type_queues(*, hall, lanes=(Lane.NORMAL,)) -> list[BusinessType]:
     """The hall's active business types, each with ``waiting``, ``staffed`` and ``total``
     counters serving it, ``mean_service_s`` and ``estimated_wait_s`` (for a normal ticket issued
@@ -170,24 +196,9 @@ def business_type_queues(*, hall, lanes=(Lane.NORMAL,)) -> list[BusinessType]:
     three and this one), plus the history ``queueing.estimates`` caches. A read for displays
     and pages: never call it from a service's transaction (DESIGN invariant 7).
     """
-    waiting = (
-        Ticket.objects.filter(business_type=OuterRef("pk"), status=Status.WAITING)
-        .order_by()
-        .values("business_type")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    counters = (
-        Counter.objects.filter(business_types=OuterRef("pk"))
-        .order_by()
-        .values("business_types")
-        .annotate(total=Count("pk"), staffed=Count("pk", filter=~Q(state=CounterState.CLOSED)))
-    )
     types = list(
         BusinessType.objects.filter(hall=hall, active=True).annotate(
-            waiting=Coalesce(Subquery(waiting), 0),
-            staffed=Coalesce(Subquery(counters.values("staffed")), 0),
-            total=Coalesce(Subquery(counters.values("total")), 0),
+            waiting=waiting_count(), **serving_counters()
         )
     )
     if types:
@@ -201,14 +212,6 @@ def business_type_queues(*, hall, lanes=(Lane.NORMAL,)) -> list[BusinessType]:
             bt.mean_service_s = state.service_mean.get(bt.pk)
             bt.lane_estimates = {lane: _seconds(estimates[(bt.pk, lane)]) for lane in lanes}
             bt.estimated_wait_s = bt.lane_estimates.get(Lane.NORMAL)
-    return types
-
-
-def hall_board(*, hall) -> list[BusinessType]:
-    """``business_type_queues`` with the estimate for every lane: what the live tier computes
-    after commit (display.board) and keeps for new tickets' estimates (``board_store``)."""
-    types = business_type_queues(hall=hall, lanes=tuple(Lane))
-    board_store(hall_id=hall.pk, types=types)
     return types
 
 

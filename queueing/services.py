@@ -5,12 +5,11 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from counters.models import Counter, CounterState, VipMode
+from counters.models import VipMode
 from hall.errors import (
     BusinessTypeSuspended,
     BusinessTypeUnavailable,
@@ -46,6 +45,7 @@ from queueing.models import (
     Ticket,
 )
 from queueing.numbering import format_number, next_sequence
+from queueing.selectors import serving_counters, waiting_count
 
 ISSUING_ROLES = (Role.GREETER, Role.CLERK, Role.MANAGER)
 
@@ -98,30 +98,6 @@ def _suspending_incident():
     )
 
 
-def _serving_counters():
-    """The counters serving the outer business type (``total``), and those of them open or
-    paused (``staffed``), as a subquery: ``queueing.estimates.servers_for`` in the type's query."""
-    return (
-        Counter.objects.filter(business_types=OuterRef("pk"))
-        .order_by()
-        .values("business_types")
-        .annotate(total=Count("pk"), staffed=Count("pk", filter=~Q(state=CounterState.CLOSED)))
-    )
-
-
-def _waiting_before(now):
-    """Waiting tickets of the outer business type issued before ``now``: the people ahead."""
-    return (
-        Ticket.objects.filter(
-            business_type=OuterRef("pk"), status=Status.WAITING, issued_at__lt=now
-        )
-        .order_by()
-        .values("business_type")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-
-
 def _refuse_suspended(business_type: BusinessType) -> None:
     incident = Incident.objects.get(pk=business_type.suspended_by)
     apology = incident.apology_en if in_english() else incident.apology_zh
@@ -166,9 +142,8 @@ def ticket_issue(
         BusinessType.objects.filter(hall=hall, code=business_type_code, active=True)
         .annotate(
             suspended_by=Subquery(_suspending_incident()),
-            staffed=Coalesce(Subquery(_serving_counters().values("staffed")), 0),
-            total=Coalesce(Subquery(_serving_counters().values("total")), 0),
-            ahead=Coalesce(Subquery(_waiting_before(now)), 0),
+            ahead=waiting_count(before=now),
+            **serving_counters(),
         )
         .first()
     )

@@ -14,9 +14,9 @@ from django.urls import resolve
 
 from counters.models import Counter, CounterState, Interruption
 from counters.services import counter_call_next, counter_open, counter_start
+from display.board import board_compute
 from hall.models import AuditEvent, BusinessType, EventKind
 from queueing.models import Ticket
-from queueing.selectors import hall_board
 from tests.conftest import counter
 from tests.factories import issue
 
@@ -194,7 +194,7 @@ def test_counters_list_refuses_a_device_of_another_hall(api, hall, other_kiosk):
 
 def test_kiosk_issues_a_ticket_with_the_contract_fields(api, hall, kiosk):
     issue(hall, "payment", device=kiosk)  # one person already waits
-    hall_board(hall=hall)  # as the live tier computes it after that event (display.board)
+    board_compute(hall.pk)  # as the live tier computes it after that event (display.board)
 
     response = api.as_device(kiosk).post(
         "/api/v1/halls/h1/tickets/", {"business_type": "payment"}, format="json"

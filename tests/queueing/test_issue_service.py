@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from counters.services import counter_call_next, counter_open
+from display.board import board_compute
 from hall import cache as hall_cache
 from hall.errors import (
     BusinessTypeUnavailable,
@@ -20,7 +21,7 @@ from hall.services import device_register
 from queueing import forecast
 from queueing import services as queueing_services
 from queueing.models import Lane, Origin, PriorityReason, Slot, Status, Ticket
-from queueing.selectors import hall_board, hall_state
+from queueing.selectors import hall_state
 from queueing.services import ticket_cancel, ticket_issue
 from tests.conftest import counter
 from tests.factories import OFFICE_HOURS, issue, minutes_ago, payment_hall
@@ -280,7 +281,7 @@ def _issue_payment_queue(hall, greeter):
 def test_one_open_counter_serves_the_three_ahead_of_it_first(hall, greeter, clerk_a):
     _issue_payment_queue(hall, greeter)
     counter_open(counter_id=counter(hall, 1).pk, user=clerk_a)
-    hall_board(hall=hall)  # the live tier's board after the last event (display.board)
+    board_compute(hall.pk)  # the live tier's board after the last event (display.board)
     issued = ticket_issue(hall=hall, business_type_code="payment", issued_by=greeter)
     assert issued.people_ahead == 2
     # Counter 1 (payment and top-up) calls the two payments and the earlier top-up first:
@@ -292,7 +293,7 @@ def test_two_open_payment_counters_halve_the_wait(hall, greeter, clerk_a, clerk_
     _issue_payment_queue(hall, greeter)
     counter_open(counter_id=counter(hall, 1).pk, user=clerk_a)
     counter_open(counter_id=counter(hall, 2).pk, user=clerk_b)
-    hall_board(hall=hall)  # the live tier's board after the last event (display.board)
+    board_compute(hall.pk)  # the live tier's board after the last event (display.board)
     issued = ticket_issue(hall=hall, business_type_code="payment", issued_by=greeter)
     # Counter 1 calls the first payment, greets the top-up; counter 2 the second payment, then
     # the older service ticket at 3 min; counter 1 is free for this one after the top-up.
@@ -301,7 +302,7 @@ def test_two_open_payment_counters_halve_the_wait(hall, greeter, clerk_a, clerk_
 
 def test_before_any_counter_opens_the_configured_counters_are_assumed(hall, greeter):
     _issue_payment_queue(hall, greeter)
-    hall_board(hall=hall)  # the live tier's board after the last event (display.board)
+    board_compute(hall.pk)  # the live tier's board after the last event (display.board)
     issued = ticket_issue(hall=hall, business_type_code="payment", issued_by=greeter)
     # All four counters are assumed open: the four waiting go to counters 1, 2 and 4 and to
     # counter 1's window, and counter 3 takes this ticket at once.
@@ -312,7 +313,7 @@ def test_called_tickets_are_no_longer_ahead(hall, greeter, clerk_a):
     _issue_payment_queue(hall, greeter)
     counter_open(counter_id=counter(hall, 1).pk, user=clerk_a)
     counter_call_next(counter_id=counter(hall, 1).pk, user=clerk_a)  # calls the oldest payment
-    hall_board(hall=hall)  # the live tier's board after the last event (display.board)
+    board_compute(hall.pk)  # the live tier's board after the last event (display.board)
     issued = ticket_issue(hall=hall, business_type_code="payment", issued_by=greeter)
     # The first payment is served (3 min expected), then counter 1's greeted top-up and
     # attended payment: three services.
@@ -320,7 +321,7 @@ def test_called_tickets_are_no_longer_ahead(hall, greeter, clerk_a):
 
 
 def test_the_first_ticket_of_the_day_waits_for_nobody(hall, kiosk):
-    hall_board(hall=hall)  # the live tier's board after the last event (display.board)
+    board_compute(hall.pk)  # the live tier's board after the last event (display.board)
     issued = ticket_issue(hall=hall, business_type_code="service", device=kiosk)
     assert (issued.people_ahead, issued.estimated_wait_s) == (0, 0)
 
@@ -403,7 +404,7 @@ def test_without_a_board_the_estimate_is_the_simple_model(hall, greeter, clerk_a
 def test_people_who_joined_since_the_board_add_a_service_each(hall, greeter, clerk_a):
     _issue_payment_queue(hall, greeter)
     counter_open(counter_id=counter(hall, 1).pk, user=clerk_a)
-    hall_board(hall=hall)
+    board_compute(hall.pk)
     issue(hall, "payment", by=greeter, at=minutes_ago(1))  # after the board was computed
     issued = ticket_issue(hall=hall, business_type_code="payment", issued_by=greeter)
     assert (issued.people_ahead, issued.estimated_wait_s) == (3, 540 + 180)
@@ -412,7 +413,7 @@ def test_people_who_joined_since_the_board_add_a_service_each(hall, greeter, cle
 def test_the_cache_down_leaves_this_processs_board(hall, greeter, clerk_a, monkeypatch):
     _issue_payment_queue(hall, greeter)
     counter_open(counter_id=counter(hall, 1).pk, user=clerk_a)
-    hall_board(hall=hall)
+    board_compute(hall.pk)
 
     class Down:
         """The cache backend with Redis gone: every read and write fails."""
