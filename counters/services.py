@@ -115,7 +115,7 @@ def _active_ticket(counter: Counter) -> Ticket | None:
     # of=("self",): lock the ticket only. A bare FOR UPDATE also locked the joined business
     # type row, which every ticket issued of that type must share-lock for its foreign key:
     # issuing and serving deadlocked on PostgreSQL (tests/services/test_concurrency_postgres.py).
-    window = {"active": None, Slot.GREETED: None, Slot.ATTENDED: None}
+    window = {"active": None, Slot.GREETED: None, Slot.ATTENDED: None}  # live_window's keys
     for ticket in (
         Ticket.objects.select_for_update(of=("self",))
         .filter(Q(counter=counter, status__in=ACTIVE_STATUSES) | Q(window_counter=counter))
@@ -133,12 +133,7 @@ def _active_ticket(counter: Counter) -> Ticket | None:
 def _window_in_hand(counter: Counter, active: Ticket | None) -> None:
     """Once the service's change is made: the counter's window for its live frame, with
     ``active`` as its called or serving ticket (display.selectors.counter_states)."""
-    window = counter.window_read
-    counter.live_window = {
-        "active": active,
-        "greeted": window[Slot.GREETED],
-        "attended": window[Slot.ATTENDED],
-    }
+    counter.live_window = {**counter.window_read, "active": active}
 
 
 def _require_active(counter: Counter, *statuses: str) -> Ticket:
@@ -287,11 +282,8 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
         [t.id for t in decision.window if t is not None]
     )
     window = Window(*(by_id[t.id] if t is not None else None for t in decision.window))
-    counter.live_window = {  # the live frame's: the counter's window as it now is
-        "active": window.called,
-        "greeted": window.greeted,
-        "attended": window.attended,
-    }
+    counter.window_read = {Slot.GREETED: window.greeted, Slot.ATTENDED: window.attended}
+    _window_in_hand(counter, window.called)  # the live frame's: the window as it now is
     _ticket_event(
         EventKind.TICKET_CALLED,
         counter=counter,

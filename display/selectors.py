@@ -105,9 +105,7 @@ def counter_states(*, hall_id: int, counter_ids=None, in_hand=()) -> list[dict]:
             else:
                 window[(t.window_counter_id, t.window_slot)] = t
     for pk, c in known.items():
-        window[(pk, "active")] = c.live_window["active"]
-        window[(pk, Slot.GREETED)] = c.live_window["greeted"]
-        window[(pk, Slot.ATTENDED)] = c.live_window["attended"]
+        window.update({(pk, slot): ticket for slot, ticket in c.live_window.items()})
     paused = [c.pk for c in counters if c.state == CounterState.PAUSED]
     pauses = (
         {

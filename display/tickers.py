@@ -35,8 +35,9 @@ class TickerKind:
     refresh: Callable[[], float]
 
 
-# One registry per event loop: the server has one; tests run one per test.
-_tickers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, int], HallTicker]]" = weakref.WeakKeyDictionary()  # noqa: E501
+# One registry per event loop (the server has one; tests run one per test): (kind, hall id) ->
+# its ticker.
+_tickers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class HallTicker:
