@@ -8,7 +8,6 @@ publish happens in server 2 after commit (its sender thread) and the channel lay
 server 1's consumer. Run with both ``channels_redis`` layers (``REDIS_CHANNEL_LAYER=core|pubsub``).
 """
 
-import json
 import sys
 import time
 from urllib.parse import urlparse
@@ -19,6 +18,7 @@ from websockets.sync.client import connect
 
 from counters.models import Counter
 from tests.services.test_process_layout import (
+    _frames,
     _free_port,
     _request,
     _start,
@@ -66,17 +66,6 @@ def two_servers(request, production_env, tmp_path):  # noqa: F811 - the imported
     finally:
         for proc, _ in servers:
             _stop(proc)
-
-
-def _frames(ws, deadline):
-    """Frames other than heartbeats, until ``deadline`` (a monotonic time)."""
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError
-        frame = json.loads(ws.recv(timeout=left))
-        if frame["type"] != "heartbeat":
-            yield frame
 
 
 @pytest.mark.parametrize("two_servers", ["core", "pubsub"], indirect=True)

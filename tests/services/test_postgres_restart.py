@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.services.test_process_layout import _wait_for
+
 pytestmark = pytest.mark.services
 ROOT = Path(__file__).resolve().parents[2]
 # DB_POOL_TIMEOUT, the production default: how long a request waits for a connection before its
@@ -184,19 +186,6 @@ def server(cluster, tmp_path):
         except subprocess.TimeoutExpired:
             web.kill()
             web.wait()
-
-
-def _wait_for(url, proc, log_path, deadline_s=30):
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:  # refused, reset or timed out while the workers boot
-            time.sleep(0.3)
-    pytest.fail(f"{url} did not answer in {deadline_s}s")
 
 
 def _request(method, url, *, token, body=None):

@@ -96,11 +96,13 @@ def _request(method, url, *, headers=None, body=None):
         return err.code, json.loads(err.read() or b"null")
 
 
-def _wait_for(url, proc, deadline_s=30):
+def _wait_for(url, proc, log_path=None, deadline_s=30):
+    """Until ``url`` answers; fails (with the tail of ``log_path``, if given) if ``proc`` exits."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}")
+            log = f":\n{log_path.read_text()[-3000:]}" if log_path else ""
+            pytest.fail(f"server exited with {proc.returncode}{log}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -128,7 +130,7 @@ def _workers(proc) -> int:
 
 
 def _frames(ws, deadline):
-    """Frames other than heartbeats, until ``deadline`` (a monotonic time)."""
+    """Frames other than heartbeats and boards, until ``deadline`` (a monotonic time)."""
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
