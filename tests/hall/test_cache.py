@@ -10,6 +10,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from hall import cache as hall_cache
 from hall.cache import cache_get, cache_get_or_compute, cache_reset, cache_set
 from tests.conftest import counter
+from tests.tools.clock import Clock
 
 
 class FlakyCache(LocMemCache):
@@ -32,14 +33,6 @@ class FlakyCache(LocMemCache):
     def set(self, key, value, timeout=300, version=None):
         self._maybe_fail()
         return super().set(key, value, timeout, version)
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture

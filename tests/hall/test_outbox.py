@@ -10,20 +10,14 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from hall import outbox
-from hall.alerts import alert_raise, alerts_untold
+from hall.alerts import alerts_untold
 from hall.models import AlertKind, ManagerAlert
 from hall.outbox import outbox_reset, task_send
 from hall.tasks import alert_notify, check_alerts_all_halls
+from tests.hall.test_alerts import raise_long_wait
+from tests.tools.clock import Clock
 
 pytestmark = pytest.mark.django_db
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -49,23 +43,12 @@ def broker_down(monkeypatch, settings):
         outbox_reset()
 
 
-def raise_alert(hall, now=None):
-    return alert_raise(
-        hall=hall,
-        kind=AlertKind.LONG_WAIT,
-        subject="bt:payment",
-        message_zh="缴费最长已等候20分钟",
-        message_en="Bill payment: the longest wait is 20 min",
-        now=now,
-    )
-
-
 def test_a_refused_publish_is_dropped_and_logged_once(
     hall, broker_down, caplog, django_capture_on_commit_callbacks
 ):
     publishes, clock = broker_down
     with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
-        alert = raise_alert(hall)
+        alert = raise_long_wait(hall)
     assert alert is not None and len(publishes) == 1
     assert ManagerAlert.objects.filter(pk=alert.pk, notified_at=None).exists()
     for _ in range(10):  # the circuit is open: no publish is tried, nothing more is logged
