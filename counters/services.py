@@ -11,8 +11,9 @@ unique constraints on Ticket are the last.
 import datetime
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import OuterRef, Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection, transaction
+from django.db.models import Case, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,8 +35,8 @@ from hall.errors import (
 )
 from hall.i18n import localized_name
 from hall.models import ApologyPlace, ApologySource, BusinessType, EventKind, Role
-from hall.selectors import hall_policy, staff_role, staff_role_subquery
-from hall.services import event_record, hall_lock
+from hall.selectors import hall_policy, lane_settings_subquery, staff_role, staff_role_subquery
+from hall.services import event_record, hall_lock_condition
 from queueing import router
 from queueing.models import ACTIVE_STATUSES, Outcome, Slot, Status, Ticket
 from queueing.notices import phone_notices_queue
@@ -63,12 +64,16 @@ class Recall:
 _counter_halls: dict[int, int] = {}
 
 
-def _lock(counter_id: int, *, user, opening: bool = False) -> Counter:
+def _lock(counter_id: int, *, user, opening: bool = False, routing: bool = False) -> Counter:
     """Lock the counter's hall, then the counter, and check the user may act on it.
 
     A manager of the hall may act on any of its counters; a clerk only on the counter they are
-    signed in at (or, when ``opening``, on a closed counter of their hall). Two queries: the
-    hall lock, and the counter's row locked with the user's role in its hall.
+    signed in at (or, when ``opening``, on a closed counter of their hall). PostgreSQL: one
+    query, the hall lock folded into the statement that locks the counter's row and reads the
+    user's role in its hall (and, when ``routing``, the counter's business types and the hall's
+    lane settings, kept as ``counter.skills`` and ``counter.lane_settings``). SQLite: the same
+    without the hall lock (its IMMEDIATE transactions serialise writers), and the routing reads
+    apart.
     """
     hall_id = _counter_halls.get(counter_id)
     if hall_id is None:
@@ -82,16 +87,31 @@ def _lock(counter_id: int, *, user, opening: bool = False) -> Counter:
         if hall_id is None:
             raise NotFound(_("No such counter."))
         _counter_halls[counter_id] = hall_id
-    hall_lock(hall_id=hall_id)
     # of=("self",): without it PostgreSQL locks the joined hall row too, FOR UPDATE, undoing the
     # hall lock's NO KEY mode (see hall_lock).
-    counter = (
+    rows = (
         Counter.objects.select_for_update(of=("self",), no_key=True)
         .select_related("hall")
         .annotate(role=staff_role_subquery(user=user, hall=OuterRef("hall_id")))
         .filter(pk=counter_id)
-        .first()
+        .order_by()
     )
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        rows = rows.filter(hall_lock_condition(hall_id=hall_id))
+        if routing:
+            rows = rows.annotate(
+                skills=ArraySubquery(
+                    Counter.business_types.through.objects.filter(counter_id=OuterRef("pk"))
+                    .order_by()
+                    .values("businesstype_id")
+                ),
+                lane_settings=lane_settings_subquery(hall=OuterRef("hall_id")),
+            )
+    counter = rows.first()
+    if counter is not None and routing and not postgresql:
+        counter.skills = list(counter.business_types.values_list("pk", flat=True).order_by())
+        counter.lane_settings = list(counter.hall.lane_settings.values("lane", "weight", "strict"))
     if counter is None:
         _counter_halls.pop(counter_id, None)
         raise NotFound(_("No such counter."))
@@ -248,16 +268,16 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
     exact; the compare-and-set updates below still check each ticket is waiting.
     """
     now = now or timezone.now()
-    counter = _lock(counter_id, user=user)
+    counter = _lock(counter_id, user=user, routing=True)
     _ensure_can_call(counter)
-    if Ticket.objects.filter(counter=counter, status__in=ACTIVE_STATUSES).exists():
+    skills = frozenset(counter.skills)
+    candidates = router_candidates(counter=counter, business_type_ids=skills)
+    if candidates.busy:  # read after the hall lock was taken, in a statement of its own
         raise CounterBusy()
-
-    skills = frozenset(counter.business_types.values_list("pk", flat=True).order_by())
     decision = router.call_next(
         counter=router.Counter(id=counter.pk, business_types=skills, vip_mode=counter.vip_mode),
-        tickets=router_candidates(counter=counter, business_type_ids=skills),
-        policy=hall_policy(hall=counter.hall),
+        tickets=candidates.tickets,
+        policy=hall_policy(hall=counter.hall, lane_settings=counter.lane_settings),
         now=now.timestamp(),
     )
     if decision.called is None:
@@ -272,11 +292,16 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
     )
     if claimed != 1:  # impossible under the hall lock; refuse rather than double-call
         raise InvalidTransition(_("The ticket was taken by another counter; call again."))
-    for slot, choice in ((Slot.GREETED, decision.greeted), (Slot.ATTENDED, decision.attended)):
-        if choice is not None:
-            Ticket.objects.filter(pk=choice.id, status=Status.WAITING).update(
-                window_counter=counter, window_slot=slot
-            )
+    slots = {
+        choice.id: slot
+        for slot, choice in ((Slot.GREETED, decision.greeted), (Slot.ATTENDED, decision.attended))
+        if choice is not None
+    }
+    if slots:  # one statement for both slots
+        Ticket.objects.filter(pk__in=slots, status=Status.WAITING).update(
+            window_counter=counter,
+            window_slot=Case(*(When(pk=pk, then=Value(slot)) for pk, slot in slots.items())),
+        )
 
     by_id = Ticket.objects.select_related("business_type", "counter").in_bulk(
         [t.id for t in decision.window if t is not None]

@@ -1,8 +1,10 @@
 """Reads about halls: who may do what, a hall's routing policy, its open incidents."""
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Subquery
+from django.db.models.functions import JSONObject
 
-from hall.models import Hall, Incident, Role, StaffMembership
+from hall.models import Hall, Incident, LaneSetting, Role, StaffMembership
 from queueing import router
 
 _NOT_READ = object()
@@ -34,14 +36,29 @@ def staff_role_subquery(*, user, hall):
     )
 
 
-def hall_policy(*, hall: Hall) -> router.Policy:
-    """The router's view of a hall's lane weights, strict lanes, maximum wait and window."""
+def lane_settings_subquery(*, hall):
+    """PostgreSQL: the lane settings of ``hall`` (an ``OuterRef``) as one array column of a row
+    the caller reads anyway; pass it to ``hall_policy(lane_settings=...)``."""
+    return ArraySubquery(
+        LaneSetting.objects.filter(hall_id=hall)
+        .order_by()
+        .values(setting=JSONObject(lane="lane", weight="weight", strict="strict"))
+    )
+
+
+def hall_policy(*, hall: Hall, lane_settings=None) -> router.Policy:
+    """The router's view of a hall's lane weights, strict lanes, maximum wait and window.
+
+    ``lane_settings``: dicts (lane, weight, strict) already read (``lane_settings_subquery``),
+    to save the query."""
     weights = dict(router.DEFAULT_WEIGHTS)
     strict = set()
-    for setting in hall.lane_settings.all():
-        weights[setting.lane] = float(setting.weight)
-        if setting.strict:
-            strict.add(setting.lane)
+    if lane_settings is None:
+        lane_settings = hall.lane_settings.values("lane", "weight", "strict")
+    for setting in lane_settings:
+        weights[setting["lane"]] = float(setting["weight"])
+        if setting["strict"]:
+            strict.add(setting["lane"])
     return router.Policy(
         weights=weights,
         strict=frozenset(strict),

@@ -1,6 +1,7 @@
 """Writes for halls: creating a hall with its lanes, registering devices, recording events."""
 
 from django.db import connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from hall.auth import new_device_token
@@ -127,6 +128,17 @@ def hall_lock(*, hall_id: int) -> None:
     Hall.objects.select_for_update(no_key=True).filter(pk=hall_id).values_list(
         "pk", flat=True
     ).get()
+
+
+def hall_lock_condition(*, hall_id: int) -> Exists:
+    """PostgreSQL: ``hall_lock`` as a condition of the statement that then locks a row of the
+    hall (``.filter(hall_lock_condition(...))``), saving a round trip. The uncorrelated EXISTS
+    runs before the outer row is read and locked, so the lock order stays hall, then row.
+    Whatever else that statement reads besides its locked row comes from before any wait for
+    the hall lock: read what another holder may have changed in a statement of its own."""
+    return Exists(
+        Hall.objects.select_for_update(no_key=True).filter(pk=hall_id).order_by().values("pk")
+    )
 
 
 @transaction.atomic

@@ -1,5 +1,8 @@
 """Reads about tickets: the router's candidates for a counter, and a customer's own view."""
 
+from dataclasses import dataclass
+
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -16,6 +19,7 @@ CANDIDATES_PER_LANE = 3
 
 _ROUTER_FIELDS = (
     "id",
+    "status",
     "business_type_id",
     "lane",
     "issued_at",
@@ -37,32 +41,44 @@ def _as_router_ticket(row: dict) -> router.Ticket:
     )
 
 
-def router_candidates(*, counter, business_type_ids) -> list[router.Ticket]:
-    """The waiting tickets the router may need for ``counter``, in issue order.
+@dataclass(frozen=True)
+class Candidates:
+    busy: bool  # the counter already has a called or serving ticket
+    tickets: list[router.Ticket]  # in issue order
 
-    Bounded: the counter's own window (at most two) plus the first few eligible tickets of each
-    lane, read along the ``ticket_waiting_queue`` partial index. The number of queries and rows
-    does not grow with the number of people waiting.
+
+def router_candidates(*, counter, business_type_ids) -> Candidates:
+    """The waiting tickets the router may need for ``counter``, and whether it is busy.
+
+    Bounded: the counter's called or serving ticket, its own window (at most two) plus the first
+    few eligible tickets of each lane, read along the ``ticket_waiting_queue`` partial index.
+    The number of queries and rows does not grow with the number of people waiting: one query
+    on PostgreSQL (a UNION ALL), one per part on SQLite.
     """
+    active = Ticket.objects.filter(counter=counter.pk, status__in=ACTIVE_STATUSES).order_by()
     waiting = Ticket.objects.filter(hall_id=counter.hall_id, status=Status.WAITING)
     eligible = waiting.filter(business_type_id__in=business_type_ids).filter(
         Q(pinned_counter__isnull=True) | Q(pinned_counter=counter.pk),
         Q(window_slot__isnull=True) | Q(window_slot=Slot.ATTENDED) | Q(window_counter=counter.pk),
     )
     lanes = [Lane.VIP] if counter.vip_mode == router.VipMode.VIP_ONLY else list(Lane)
-    rows = {
-        row["id"]: row for row in waiting.filter(window_counter=counter.pk).values(*_ROUTER_FIELDS)
-    }
-    for lane in lanes:
-        for row in (
-            eligible.filter(lane=lane)
-            .order_by("issued_at", "id")
-            .values(*_ROUTER_FIELDS)[:CANDIDATES_PER_LANE]
-        ):
-            rows[row["id"]] = row
-    tickets = [_as_router_ticket(row) for row in rows.values()]
+    parts = [active.values(*_ROUTER_FIELDS)[:1]]
+    parts += [waiting.filter(window_counter=counter.pk).order_by().values(*_ROUTER_FIELDS)]
+    parts += [
+        eligible.filter(lane=lane)
+        .order_by("issued_at", "id")
+        .values(*_ROUTER_FIELDS)[:CANDIDATES_PER_LANE]
+        for lane in lanes
+    ]
+    if connection.features.supports_slicing_ordering_in_compound:  # PostgreSQL: one query
+        found = parts[0].union(*parts[1:], all=True)
+    else:  # SQLite cannot order and limit inside a UNION: one query each, local and cheap
+        found = [row for part in parts for row in part]
+    rows = {row["id"]: row for row in found}  # a window ticket may also be a lane's first
+    busy = any(row["status"] in ACTIVE_STATUSES for row in rows.values())
+    tickets = [_as_router_ticket(row) for row in rows.values() if row["status"] == Status.WAITING]
     tickets.sort(key=lambda t: (t.issued_at, t.id))
-    return tickets
+    return Candidates(busy=busy, tickets=tickets)
 
 
 def counter_window(*, counter) -> dict:

@@ -339,13 +339,36 @@ class Load:
         finally:
             self.idle_counters.put_nowait(counter)
 
+    async def healthz(self, step: Step, scheduled: float):
+        """The floor: Django and its middleware, no database (``--mix floor``)."""
+        status, payload = await self._timed(
+            step, "healthz", scheduled, "GET", "/healthz/", {}, None
+        )
+        if status == 200:
+            step.ok["healthz"] += 1
+        elif status is not None:
+            step.error("healthz", f"{status} {_error_code(payload)}", payload)
+
+    async def counters(self, step: Step, scheduled: float):
+        """The floor of an API read: DRF, a cached token, one hall's counters (``--mix floor``)."""
+        hall = self.rng.choice(self.halls)
+        headers = {"Authorization": f"Token {hall['counters'][0]['token']}"}
+        path = f"/api/v1/halls/{hall['code']}/counters/"
+        status, payload = await self._timed(step, "counters", scheduled, "GET", path, headers, None)
+        if status == 200:
+            step.ok["counters"] += 1
+        elif status is not None:
+            step.error("counters", f"{status} {_error_code(payload)}", payload)
+
     async def _recover(self, step, counter):
         # Not timed into the step's figures as cycles; any error here is still an error.
         recovery = Step()
         await self._action(recovery, counter, "start")
         await self._action(recovery, counter, "finish")
 
-    async def run_step(self, *, issue_rate: float, cycle_rate: float, duration: float, step: Step):
+    async def run_step(
+        self, *, issue_rate: float, cycle_rate: float, duration: float, step: Step, floor=False
+    ):
         loop = asyncio.get_running_loop()
         tasks: set[asyncio.Task] = set()
         start = loop.time() + 0.05
@@ -364,7 +387,15 @@ class Load:
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
 
-        await asyncio.gather(stream(issue_rate, self.issue), stream(cycle_rate, self.cycle))
+        if floor:  # the same rates, spent on the two floor requests instead
+            first, second = self.healthz, self.counters
+            issue_rate, cycle_rate = (
+                (issue_rate + 3 * cycle_rate) / 2,
+                (issue_rate + 3 * cycle_rate) / 2,
+            )
+        else:
+            first, second = self.issue, self.cycle
+        await asyncio.gather(stream(issue_rate, first), stream(cycle_rate, second))
         sched_end = loop.time()
         if tasks:
             done, pending = await asyncio.wait(set(tasks), timeout=DRAIN_S)
@@ -443,7 +474,9 @@ def _ms(x):
 def report_step(label, offered, step: Step, t0, t1, t2, cpu: dict) -> dict:
     duration = t1 - t0
     done = sum(len(v) for v in step.lat.values())
-    kinds = ["issue", "call-next", "start", "finish"]
+    kinds = [
+        k for k in ("issue", "call-next", "start", "finish", "healthz", "counters") if k in step.lat
+    ]
     rows = {}
     print(f"\n== {label}: offered {offered:.0f} req/s for {duration:.1f} s (drain {t2 - t1:.1f} s)")
     print(f"   achieved {done / (t2 - t0):.1f} req/s ({done} responses)")
@@ -508,7 +541,11 @@ async def drive(args, port, halls, server_pid, sqlite: bool) -> list[dict]:
         g0 = time.process_time()
         step = Step()
         t0, t1, t2 = await load.run_step(
-            issue_rate=issue_rate, cycle_rate=cycle_rate, duration=duration, step=step
+            issue_rate=issue_rate,
+            cycle_rate=cycle_rate,
+            duration=duration,
+            step=step,
+            floor=args.mix == "floor",
         )
         wall = t2 - t0
         cpu = {
@@ -564,6 +601,13 @@ def main():
         choices=("wsgi", "asgi"),
         default="wsgi",
         help="wsgi: the web tier (gthread); asgi: uvicorn workers for everything (PostgreSQL)",
+    )
+    parser.add_argument(
+        "--mix",
+        choices=("hall", "floor"),
+        default="hall",
+        help="hall: issue / call-next / start / finish; floor: GET /healthz/ and one hall's "
+        "counters (what any Django request costs on this layout, for comparison)",
     )
     parser.add_argument("--workers", type=int, default=2, help="server processes (PostgreSQL)")
     parser.add_argument(
