@@ -298,8 +298,8 @@ class Load:
         step.lat[kind].append(time.monotonic() - since)
         return status, payload
 
-    async def issue(self, step: Step, scheduled: float):
-        hall = self.rng.choice(self.halls)
+    async def issue(self, step: Step, scheduled: float, hall: dict | None = None):
+        hall = hall or self.rng.choice(self.halls)
         headers = {"Authorization": f"Device {hall['kiosk']}", "Idempotency-Key": uuid.uuid4()}
         body = {"business_type": self.rng.choices(self.names, self.weights)[0]}
         path = f"/api/v1/halls/{hall['code']}/tickets/"
@@ -338,6 +338,34 @@ class Load:
                 await self._action(step, counter, "finish")
         finally:
             self.idle_counters.put_nowait(counter)
+
+    async def run_closed(self, *, kiosks_per_hall: int, duration: float, step: Step):
+        """Closed loop (``--mix closed``): each counter's clerk calls, starts and finishes as soon
+        as each answer comes back, and ``kiosks_per_hall`` kiosks per hall issue back to back,
+        for ``duration`` seconds. Every latency is from the request's actual send."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        end = start + duration
+
+        async def clerk(counter):
+            while loop.time() < end:
+                window = await self._action(step, counter, "call-next", expect_busy=True)
+                if window is None:
+                    await self._recover(step, counter)
+                elif json.loads(window).get("called") is None:
+                    step.empty_calls += 1
+                    await asyncio.sleep(0.05)  # nobody to call: a clerk would look up
+                elif await self._action(step, counter, "start") is not None:
+                    await self._action(step, counter, "finish")
+
+        async def kiosk(hall):
+            while loop.time() < end:
+                await self.issue(step, loop.time(), hall=hall)
+
+        workers = [clerk(c) for h in self.halls for c in h["counters"]]
+        workers += [kiosk(h) for h in self.halls for _ in range(kiosks_per_hall)]
+        await asyncio.gather(*workers)
+        return start, end, loop.time()
 
     async def healthz(self, step: Step, scheduled: float):
         """The floor: Django and its middleware, no database (``--mix floor``)."""
@@ -524,6 +552,8 @@ async def drive(args, port, halls, server_pid, sqlite: bool) -> list[dict]:
     results = []
     steps = [("warm-up", args.rates[0], args.warmup)] if args.warmup > 0 else []
     steps += [(f"{r:g} req/s", r, args.duration) for r in args.rates]
+    if args.mix == "closed":  # no offered rate: one run per --rates entry, as repeats
+        steps = [(label.replace("req/s", "(closed loop)"), 0, d) for label, _, d in steps]
     for label, rate, duration in steps:
         if sqlite:
             issue_rate = cycle_rate = rate
@@ -540,13 +570,18 @@ async def drive(args, port, halls, server_pid, sqlite: bool) -> list[dict]:
         }
         g0 = time.process_time()
         step = Step()
-        t0, t1, t2 = await load.run_step(
-            issue_rate=issue_rate,
-            cycle_rate=cycle_rate,
-            duration=duration,
-            step=step,
-            floor=args.mix == "floor",
-        )
+        if args.mix == "closed":
+            t0, t1, t2 = await load.run_closed(
+                kiosks_per_hall=args.kiosks, duration=duration, step=step
+            )
+        else:
+            t0, t1, t2 = await load.run_step(
+                issue_rate=issue_rate,
+                cycle_rate=cycle_rate,
+                duration=duration,
+                step=step,
+                floor=args.mix == "floor",
+            )
         wall = t2 - t0
         cpu = {
             "web": (_cpu_seconds(workers) - c0["web"]) / wall,
@@ -604,11 +639,14 @@ def main():
     )
     parser.add_argument(
         "--mix",
-        choices=("hall", "floor"),
+        choices=("hall", "floor", "closed"),
         default="hall",
-        help="hall: issue / call-next / start / finish; floor: GET /healthz/ and one hall's "
-        "counters (what any Django request costs on this layout, for comparison)",
+        help="hall: issue / call-next / start / finish, open loop; floor: GET /healthz/ and one "
+        "hall's counters (what any Django request costs on this layout, for comparison); "
+        "closed: every clerk and --kiosks kiosks per hall send back to back (closed loop; "
+        "--rates only labels the steps)",
     )
+    parser.add_argument("--kiosks", type=int, default=4, help="kiosks per hall (--mix closed)")
     parser.add_argument("--workers", type=int, default=2, help="server processes (PostgreSQL)")
     parser.add_argument(
         "--threads", type=int, default=None, help="WEB_THREADS (--layout wsgi); default: its conf"
