@@ -1,8 +1,8 @@
 """Reads about tickets: the router's candidates for a counter, and a customer's own view."""
 
+import functools
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -19,13 +19,24 @@ CANDIDATES_PER_LANE = 3
 
 _ROUTER_FIELDS = (
     "id",
-    "status",
     "business_type_id",
     "lane",
     "issued_at",
     "window_slot",
     "window_counter_id",
     "pinned_counter_id",
+)
+_CANDIDATE_FIELDS = (
+    "id",
+    "hall",
+    "counter",
+    "status",
+    "business_type",
+    "lane",
+    "issued_at",
+    "window_slot",
+    "window_counter",
+    "pinned_counter",
 )
 
 
@@ -52,33 +63,60 @@ def router_candidates(*, counter, business_type_ids) -> Candidates:
 
     Bounded: the counter's called or serving ticket, its own window (at most two) plus the first
     few eligible tickets of each lane, read along the ``ticket_waiting_queue`` partial index.
-    The number of queries and rows does not grow with the number of people waiting: one query
-    on PostgreSQL (a UNION ALL), one per part on SQLite.
+    One query whatever the number of people waiting (``_CANDIDATES_SQL``).
     """
-    active = Ticket.objects.filter(counter=counter.pk, status__in=ACTIVE_STATUSES).order_by()
-    waiting = Ticket.objects.filter(hall_id=counter.hall_id, status=Status.WAITING)
-    eligible = waiting.filter(business_type_id__in=business_type_ids).filter(
-        Q(pinned_counter__isnull=True) | Q(pinned_counter=counter.pk),
-        Q(window_slot__isnull=True) | Q(window_slot=Slot.ATTENDED) | Q(window_counter=counter.pk),
-    )
     lanes = [Lane.VIP] if counter.vip_mode == router.VipMode.VIP_ONLY else list(Lane)
-    parts = [active.values(*_ROUTER_FIELDS)[:1]]
-    parts += [waiting.filter(window_counter=counter.pk).order_by().values(*_ROUTER_FIELDS)]
-    parts += [
-        eligible.filter(lane=lane)
-        .order_by("issued_at", "id")
-        .values(*_ROUTER_FIELDS)[:CANDIDATES_PER_LANE]
-        for lane in lanes
-    ]
-    if connection.features.supports_slicing_ordering_in_compound:  # PostgreSQL: one query
-        found = parts[0].union(*parts[1:], all=True)
-    else:  # SQLite cannot order and limit inside a UNION: one query each, local and cheap
-        found = [row for part in parts for row in part]
-    rows = {row["id"]: row for row in found}  # a window ticket may also be a lane's first
-    busy = any(row["status"] in ACTIVE_STATUSES for row in rows.values())
-    tickets = [_as_router_ticket(row) for row in rows.values() if row["status"] == Status.WAITING]
+    skills = sorted(business_type_ids)
+    sql, params = _candidates_sql(lanes=len(lanes) if skills else 0, skills=len(skills))
+    params = params(hall=counter.hall_id, counter=counter.pk, skills=skills, lanes=lanes)
+    rows = {t.pk: t for t in Ticket.objects.raw(sql, params)}  # a window ticket may lead a lane
+    busy = any(t.status in ACTIVE_STATUSES for t in rows.values())
+    tickets = [_as_router_ticket(vars(t)) for t in rows.values() if t.status == Status.WAITING]
     tickets.sort(key=lambda t: (t.issued_at, t.id))
     return Candidates(busy=busy, tickets=tickets)
+
+
+@functools.cache
+def _candidates_sql(*, lanes: int, skills: int):
+    """The candidates' one statement for a counter with ``skills`` business types, reading
+    ``lanes`` lanes, and the function that orders its parameters.
+
+    Raw SQL, built once per shape: the ORM cannot order and limit inside a UNION on SQLite, and
+    composing five querysets cost more CPU than the database spent on them. Each lane's part is
+    a subquery (``SELECT * FROM (... ORDER BY ... LIMIT n)``), which both databases accept.
+    """
+    t = Ticket._meta.db_table
+    col = {f: Ticket._meta.get_field(f).column for f in _CANDIDATE_FIELDS}
+    fields = ", ".join(col[f] for f in _CANDIDATE_FIELDS)
+    waiting = f"{col['hall']} = %s AND {col['status']} = %s"
+    active_statuses = ", ".join(["%s"] * len(ACTIVE_STATUSES))
+    parts = [
+        f"SELECT * FROM (SELECT {fields} FROM {t} WHERE {col['counter']} = %s "  # noqa: S608
+        f"AND {col['status']} IN ({active_statuses}) LIMIT 1) active",
+        f"SELECT {fields} FROM {t} WHERE {waiting} AND {col['window_counter']} = %s",  # noqa: S608
+    ]
+    in_skills = ", ".join(["%s"] * skills)
+    eligible = (
+        f"{waiting} AND {col['business_type']} IN ({in_skills}) "
+        f"AND ({col['pinned_counter']} IS NULL OR {col['pinned_counter']} = %s) "
+        f"AND ({col['window_slot']} IS NULL OR {col['window_slot']} = %s "
+        f"OR {col['window_counter']} = %s)"
+    )
+    parts += [
+        f"SELECT * FROM (SELECT {fields} FROM {t} WHERE {eligible} "  # noqa: S608
+        f"AND {col['lane']} = %s ORDER BY {col['issued_at']}, {col['id']} "
+        f"LIMIT {CANDIDATES_PER_LANE}) lane{i}"
+        for i in range(lanes)
+    ]
+    sql = " UNION ALL ".join(parts)
+
+    def params(*, hall, counter, skills, lanes):
+        out = [counter, *ACTIVE_STATUSES, hall, Status.WAITING, counter]
+        for lane in lanes:
+            out += [hall, Status.WAITING, *skills, counter, Slot.ATTENDED, counter, lane]
+        return out
+
+    return sql, params
 
 
 def counter_window(*, counter) -> dict:

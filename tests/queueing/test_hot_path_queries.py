@@ -13,8 +13,8 @@ transaction (queueing.estimates).
 counter_call_next: the hall lock and the counter lock with the clerk's role, the counter's
 business types and the hall's lane weights (PostgreSQL: one statement; the counter's hall id is
 known to the process); the router's candidates with "is a ticket already active here" (the
-counter's active ticket, its own window, then the first three of each lane: one UNION on
-PostgreSQL, five queries on SQLite); clear the moving window slots; the compare-and-set claim;
+counter's active ticket, its own window, then the first three of each lane: one UNION ALL);
+clear the moving window slots; the compare-and-set claim;
 greeted and attended (one UPDATE); the window read back; the audit event; the touched counters'
 seq.
 
@@ -47,10 +47,9 @@ from tests.factories import issue
 _EVENT = 1 if connection.vendor == "postgresql" else 2
 ISSUE_QUERIES = 3 + _EVENT
 GREETER_ISSUE_QUERIES = ISSUE_QUERIES + 1  # the greeter's role
-# PostgreSQL folds the hall lock into the counter's (and call-next's business types and lane
-# settings with it) and reads the router's candidates in one UNION; SQLite has no hall lock
-# and reads those apart.
-CALL_NEXT_QUERIES = (7 if connection.vendor == "postgresql" else 13) + _EVENT
+# PostgreSQL folds the hall lock into the counter's, and call-next's business types and lane
+# settings with it; SQLite has no hall lock and reads those two apart.
+CALL_NEXT_QUERIES = (7 if connection.vendor == "postgresql" else 9) + _EVENT
 ACTION_QUERIES = 4 + _EVENT  # start, finish, no-show, recall
 IDEMPOTENCY_QUERIES = 2  # the key's claim, the stored response
 API_ISSUE_QUERIES = ISSUE_QUERIES + IDEMPOTENCY_QUERIES
