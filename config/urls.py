@@ -30,7 +30,7 @@ api_v1 = [
     path("auth/token/", hall_api.TokenLoginApi.as_view(), name="auth-token"),
     path(
         "halls/<slug:hall>/business-types/",
-        hall_api.BusinessTypeListApi.as_view(),
+        queueing_api.BusinessTypeListApi.as_view(),
         name="business-types",
     ),
     path("halls/<slug:hall>/counters/", counters_api.CounterListApi.as_view(), name="counters"),

@@ -17,10 +17,9 @@ from hall.complaints import (
     complaints_for,
 )
 from hall.errors import Forbidden, InvalidInput
-from hall.idempotency import idempotent
+from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
 from hall.models import Complaint, ComplaintCategory, ComplaintStatus, Role
 from hall.selectors import staff_role
-from queueing.api import IDEMPOTENCY_HEADER
 from queueing.models import Ticket
 
 

@@ -10,7 +10,7 @@ from hall.api import IsStaff, hall_for
 from hall.auth import DeviceUser
 from hall.errors import Forbidden, InvalidInput
 from hall.escalation_delivery import LEVEL_NAMES, acknowledge_token_valid
-from hall.idempotency import idempotent
+from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
 from hall.incidents import (
     hall_incidents,
     incident_acknowledge,
@@ -20,7 +20,6 @@ from hall.incidents import (
 )
 from hall.models import BusinessType, Incident, IncidentKind, IncidentMode, IncidentSeverity
 from hall.selectors import incident_public
-from queueing.api import IDEMPOTENCY_HEADER
 
 
 class EscalationOutput(serializers.Serializer):

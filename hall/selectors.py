@@ -3,7 +3,6 @@
 from django.db.models import Subquery
 
 from hall.models import Hall, Incident, Role, StaffMembership
-from queueing import router
 
 _NOT_READ = object()
 
@@ -31,22 +30,6 @@ def staff_role_subquery(*, user, hall):
         StaffMembership.objects.filter(user_id=getattr(user, "pk", None), hall=hall).values("role")[
             :1
         ]
-    )
-
-
-def hall_policy(*, hall: Hall) -> router.Policy:
-    """The router's view of a hall's lane weights, strict lanes, maximum wait and window."""
-    weights = dict(router.DEFAULT_WEIGHTS)
-    strict = set()
-    for setting in hall.lane_settings.all():
-        weights[setting.lane] = float(setting.weight)
-        if setting.strict:
-            strict.add(setting.lane)
-    return router.Policy(
-        weights=weights,
-        strict=frozenset(strict),
-        max_wait=hall.max_wait_minutes * 60.0,
-        window_depth=hall.window_depth,
     )
 
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from hall.auth import new_device_token
 from hall.events import event_notify
+from hall.lanes import DEFAULT_WEIGHTS, Lane
 from hall.models import (
     AuditEvent,
     Device,
@@ -14,7 +15,6 @@ from hall.models import (
     Hall,
     LaneSetting,
 )
-from queueing.router import DEFAULT_WEIGHTS, Lane
 
 
 def event_record(

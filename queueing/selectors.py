@@ -5,8 +5,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from counters.models import Counter, CounterState
-from hall.models import BusinessType
-from hall.selectors import hall_policy
+from hall.models import BusinessType, Hall
 from queueing import forecast, router
 from queueing.estimates import arrival_rates, people_ahead, service_stats
 from queueing.models import ACTIVE_STATUSES, Lane, Slot, Status, Ticket
@@ -23,6 +22,22 @@ _ROUTER_FIELDS = (
     "window_counter_id",
     "pinned_counter_id",
 )
+
+
+def hall_policy(*, hall: Hall) -> router.Policy:
+    """The router's view of a hall's lane weights, strict lanes, maximum wait and window."""
+    weights = dict(router.DEFAULT_WEIGHTS)
+    strict = set()
+    for setting in hall.lane_settings.all():
+        weights[setting.lane] = float(setting.weight)
+        if setting.strict:
+            strict.add(setting.lane)
+    return router.Policy(
+        weights=weights,
+        strict=frozenset(strict),
+        max_wait=hall.max_wait_minutes * 60.0,
+        window_depth=hall.window_depth,
+    )
 
 
 def _as_router_ticket(row: dict) -> router.Ticket:
