@@ -54,7 +54,7 @@ test-e2e: install
 ## config's) into its own <app>/locale/zh_Hans/LC_MESSAGES/django.po and compiles the .mo files.
 ## Then translate the new entries (empty msgstr; remove any "fuzzy" guess after checking it) and
 ## run it again. tests/test_translations.py fails while a string is missing or untranslated.
-I18N_APPS := config hall queueing counters display
+I18N_APPS := config hall queueing counters recovery display
 messages: install
 	set -e; for app in $(I18N_APPS); do \
 		mkdir -p $$app/locale; \

@@ -64,7 +64,9 @@ INSTALLED_APPS = [
     "hall",
     "queueing",
     "counters",
+    "recovery",
     "display",
+    "config",  # the demo commands (seed_demo, demo_live); its strings are in LOCALE_PATHS
 ]
 
 MIDDLEWARE = [
@@ -258,7 +260,7 @@ EMAIL_BACKEND = env_str(
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hallq@localhost")
 
-# Incident escalation (hall/escalation.py): a failed webhook or e-mail is tried again after
+# Incident escalation (recovery/escalation.py): a failed webhook or e-mail is tried again after
 # BACKOFF, 2×, 4× ... seconds (at most 10 minutes), ESCALATION_MAX_TRIES tries in all.
 ESCALATION_RETRY_BACKOFF_SECONDS = env_int("ESCALATION_RETRY_BACKOFF_SECONDS", 30, minimum=1)
 ESCALATION_MAX_TRIES = env_int("ESCALATION_MAX_TRIES", 5, minimum=1)
@@ -268,7 +270,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 # A wait alert's e-mail and wall suggestion carry the staffing planner's advice for the hour
-# (hall/alerts.py): a search of seconds, so by default only where Celery has its own workers.
+# (recovery/alerts.py): a search of seconds, so by default only where Celery has its own workers.
 ALERT_PLANNER_ADVICE = env_bool("ALERT_PLANNER_ADVICE", default=not CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_ACKS_LATE = True
 # Redis down must not stall a request that sends a task after commit (hall/outbox.py). Unbounded,
@@ -291,8 +293,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 #   phone_notices_resend, after 10 minutes);
 # - an incident's first and later escalation rounds (Incident.next_notify_at due):
 #   "escalate-incidents"; an escalation retry (a failed EscalationAttempt without its next try):
-#   the same sweep (hall.escalation escalation_lost_retries);
-# - a manager alert's e-mail (ManagerAlert not notified_at): "check-alerts" (hall.alerts
+#   the same sweep (recovery.escalation escalation_lost_retries);
+# - a manager alert's e-mail (ManagerAlert not notified_at): "check-alerts" (recovery.alerts
 #   alerts_untold, after 10 minutes);
 # - complaint reminders and escalations, day close, metric snapshots: beat-driven already.
 # Live display frames are not tasks: display/publisher.py drops them and displays resync by seq.
@@ -305,11 +307,11 @@ CELERY_BEAT_SCHEDULE = {
     "resend-phone-notices": {"task": "queueing.tasks.resend_phone_notices", "schedule": 5 * 60},
     # Sends every incident's due notification round (and lost retries): no round depends on
     # one countdown surviving a worker restart.
-    "escalate-incidents": {"task": "hall.tasks.escalate_incidents", "schedule": 60},
-    # The duty manager's wait and pause alerts (hall/alerts.py), raised and cleared.
-    "check-alerts": {"task": "hall.tasks.check_alerts_all_halls", "schedule": 60},
+    "escalate-incidents": {"task": "recovery.tasks.escalate_incidents", "schedule": 60},
+    # The duty manager's wait and pause alerts (recovery/alerts.py), raised and cleared.
+    "check-alerts": {"task": "recovery.tasks.check_alerts_all_halls", "schedule": 60},
     # Complaints: remind the owner before the promised callback, alert managers once it passes.
-    "complaints-follow-up": {"task": "hall.tasks.complaints_follow_up", "schedule": 60},
+    "complaints-follow-up": {"task": "recovery.tasks.complaints_follow_up", "schedule": 60},
     # The wall's metrics of every open hall, kept per 5-minute slot (display/snapshots.py). On
     # the clock's 5-minute marks, so each run falls in a slot of its own.
     "snapshot-metrics": {

@@ -10,8 +10,8 @@ from counters import services
 from counters.models import PauseReason
 from counters.selectors import counter_interruption, hall_counters
 from hall.api import IsStaff, hall_for
-from hall.idempotency import idempotent
-from queueing.api import IDEMPOTENCY_HEADER, TicketOutput
+from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
+from queueing.api import TicketOutput
 from queueing.models import Outcome
 
 

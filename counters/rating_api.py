@@ -8,8 +8,7 @@ from rest_framework.views import APIView
 from counters.models import Rating
 from counters.satisfaction import RatingReason, rating_record
 from hall.auth import DeviceUser
-from hall.idempotency import idempotent
-from queueing.api import IDEMPOTENCY_HEADER
+from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
 
 
 class TicketRatingInput(serializers.Serializer):

@@ -3,7 +3,7 @@ duration and the apology customers saw, and totals per clerk and per reason.
 
 A pause belongs to the day (the hall's local date) it began on. One that is still going is
 counted up to ``now`` and marked ``ongoing``. (Alerting on a pause that lasts too long is
-hall.alerts' job, not this report's.)
+recovery.alerts' job, not this report's.)
 """
 
 import datetime

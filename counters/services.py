@@ -35,12 +35,12 @@ from hall.errors import (
 )
 from hall.i18n import localized_name
 from hall.models import ApologyPlace, ApologySource, BusinessType, EventKind, Role
-from hall.selectors import hall_policy, lane_settings_subquery, staff_role, staff_role_subquery
+from hall.selectors import lane_settings_subquery, staff_role, staff_role_subquery
 from hall.services import event_record, hall_lock_condition
 from queueing import router
 from queueing.models import ACTIVE_STATUSES, Outcome, Slot, Status, Ticket
 from queueing.notices import phone_notices_queue
-from queueing.selectors import router_candidates
+from queueing.selectors import hall_policy, router_candidates
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def event_message(event: AuditEvent, *, ticket, counters: list[dict]) -> dict:
             message["duration_s"] = data["duration_s"]
             message["affected_customers"] = data["affected_customers"]
         case EventKind.COMPLAINT_REGISTERED | EventKind.COMPLAINT_REPLIED:
-            # Every display of the hall hears this: the id and category only (hall.complaints);
+            # Every display of the hall hears this: the id and category only (recovery.complaints);
             # never the customer's name, phone or words.
             message["complaint"] = {"id": data["complaint"], "category": data["category"]}
     return message

@@ -41,37 +41,24 @@ Definitions (what the wall says and the tests hold):
 
 import datetime
 import math
-from collections import defaultdict
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, FloatField, Func, Max, Q, Sum
+from django.db.models import Avg, Count, FloatField, Func, Q, Sum
 from django.db.models.lookups import LessThanOrEqual
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from counters.models import Counter, CounterState, Interruption, PauseReason, SatisfactionRating
+from counters.hall_now import display_name, hall_now, seconds
 from counters.models import Rating as RatingChoice
-from hall.alerts import alert_public
-from hall.complaints import complaint_kpis
-from hall.models import BusinessType, Hall, IncidentMode, ManagerAlert
-from hall.selectors import incident_affects, incident_public, open_incidents
-from queueing import forecast
-from queueing.models import ACTIVE_STATUSES, Lane, Status, Ticket
-from queueing.selectors import hall_state
+from counters.models import SatisfactionRating
+from hall.models import Hall
+from queueing.models import Status, Ticket
+from recovery.alerts import alert_public
+from recovery.complaints import complaint_kpis
+from recovery.models import ManagerAlert
 
 SATISFACTION_TARGET = 85  # out of 100: the operators' service standard
-LANES = (Lane.VIP.value, Lane.PRIORITY.value, Lane.NORMAL.value)
 LAST_HOUR = datetime.timedelta(hours=1)
 WAIT_OVER = (Status.CALLED, Status.SERVING, Status.DONE)
-
-
-def _seconds(delta: datetime.timedelta | float) -> int:
-    if isinstance(delta, datetime.timedelta):
-        delta = delta.total_seconds()
-    return max(0, round(delta))
-
-
-def _mean(values) -> int | None:
-    return round(sum(values) / len(values)) if values else None
 
 
 def percentile(values: list[float], share: float) -> int | None:
@@ -89,51 +76,25 @@ def _share(hits: int, total: int) -> float | None:
     return round(hits / total, 4) if total else None
 
 
-def _display_name(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
-
-
-def _labels(choice) -> tuple[str, str, str]:
-    """(active language, Chinese, English) of a TextChoices member's label."""
-    active = str(choice.label)
-    with translation.override("zh-hans"):
-        zh = str(choice.label)
-    with translation.override("en"):
-        en = str(choice.label)
-    return active, zh, en
-
-
 def hall_metrics(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
     """The wall's figures for ``hall`` at ``now`` (the shape is in README / the metrics API)."""
     now = now or timezone.now()
     service_date = hall.service_date(now)
     target_s = hall.target_wait_minutes * 60
-
-    types = list(
-        BusinessType.objects.filter(hall=hall, active=True).values(
-            "id", "code", "name_zh", "name_en", "prefix"
-        )
-    )
-    code_of = {bt["id"]: bt["code"] for bt in types}
-    state = hall_state(hall=hall, now=now)
-    incidents = [incident_public(i) for i in open_incidents(hall=hall)]
-
-    day = Ticket.objects.filter(hall=hall, service_date=service_date).order_by()
-    counters = _counters(hall=hall, state=state, code_of=code_of, day=day, now=now)
+    live = hall_now(hall=hall, now=now)
+    day, counters = live["day"], live["counters"]
     return {
         "hall": hall.code,
         "at": now,
         "service_date": service_date.isoformat(),
         "target_wait_s": target_s,
         "service_level_target": hall.service_level_target,
-        "waiting": _waiting(
-            types=types, state=state, counters=counters, incidents=incidents, now=now, hall=hall
-        ),
+        "waiting": live["waiting"],
         "counters": counters,
         "clerks": _clerks(day=day, counters=counters["list"]),
         "today": _today(hall=hall, day=day, target_s=target_s, now=now),
         "satisfaction": _satisfaction(hall=hall, service_date=service_date),
-        "incidents": incidents,
+        "incidents": live["incidents"],
         "complaints": _complaints(hall=hall, service_date=service_date, now=now),
         "alerts": [
             alert_public(a)
@@ -142,129 +103,6 @@ def hall_metrics(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
             )
         ],
     }
-
-
-def _waiting(*, types, state, counters, incidents, now, hall) -> dict:
-    now_ts = now.timestamp()
-    waits_by_type: dict[int, list[float]] = defaultdict(list)
-    lanes_by_type: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LANES, 0))
-    for t in state.waiting:
-        waits_by_type[t.business_type].append(max(0.0, now_ts - t.issued_at))
-        lanes_by_type[t.business_type][t.lane] += 1
-    estimates = (
-        forecast.forecast_new_many(state, [(bt["id"], Lane.NORMAL) for bt in types])
-        if types
-        else {}
-    )
-    served_by = defaultdict(int)
-    for c in counters["list"]:
-        for code in c["business_types"]:
-            served_by[code] += 1
-    blocked = {
-        bt["code"]
-        for bt in types
-        for incident in incidents
-        if incident["mode"] == IncidentMode.UNAVAILABLE and incident_affects(incident, bt["code"])
-    }
-    target_s = hall.target_wait_minutes * 60
-    rows = []
-    for bt in types:
-        waits = waits_by_type.get(bt["id"], [])
-        longest = _seconds(max(waits)) if waits else None
-        estimate = estimates.get((bt["id"], Lane.NORMAL))
-        rows.append(
-            {
-                "code": bt["code"],
-                "name_zh": bt["name_zh"],
-                "name_en": bt["name_en"],
-                "prefix": bt["prefix"],
-                "waiting": len(waits),
-                "by_lane": lanes_by_type[bt["id"]] if waits else dict.fromkeys(LANES, 0),
-                "longest_wait_s": longest,
-                "mean_wait_s": _mean(waits),
-                "estimated_wait_s": None if estimate is None else round(estimate),
-                "over_target": longest is not None and longest > target_s,
-                "unavailable": served_by[bt["code"]] == 0 or bt["code"] in blocked,
-            }
-        )
-    # Every waiting ticket counts in the totals, also one of a type made inactive since.
-    all_waits = [max(0.0, now_ts - t.issued_at) for t in state.waiting]
-    by_lane = dict.fromkeys(LANES, 0)
-    for t in state.waiting:
-        by_lane[t.lane] += 1
-    return {
-        "total": len(all_waits),
-        "longest_wait_s": _seconds(max(all_waits)) if all_waits else None,
-        "mean_wait_s": _mean(all_waits),
-        "by_lane": by_lane,
-        "by_business_type": rows,
-    }
-
-
-def _counters(*, hall, state, code_of, day, now) -> dict:
-    skills = {
-        c.id: sorted(code_of[b] for b in c.business_types if b in code_of) for c in state.counters
-    }
-    counters = list(Counter.objects.filter(hall=hall).select_related("clerk").order_by("number"))
-    ids = [c.pk for c in counters]
-    active = {
-        row["counter_id"]: row
-        for row in Ticket.objects.filter(counter_id__in=ids, status__in=ACTIVE_STATUSES).values(
-            "counter_id", "number", "called_at"
-        )
-    }
-    pauses = {
-        i.counter_id: i
-        for i in Interruption.objects.filter(counter_id__in=ids, ended_at__isnull=True)
-    }
-    last_finish = dict(
-        day.filter(finished_at__isnull=False, counter_id__isnull=False)
-        .values("counter_id")
-        .annotate(last=Max("finished_at"))
-        .values_list("counter_id", "last")
-    )
-    listed, totals = [], dict.fromkeys(("serving", "idle", "paused", "closed"), 0)
-    for c in counters:
-        ticket = active.get(c.pk)
-        pause = None
-        if c.state == CounterState.CLOSED:
-            state_name, since = "closed", c.state_changed_at
-        elif c.state == CounterState.PAUSED:
-            state_name = "paused"
-            interruption = pauses.get(c.pk)
-            since = interruption.started_at if interruption else c.state_changed_at
-            reason = interruption.reason if interruption else PauseReason.OTHER
-            label, label_zh, label_en = _labels(PauseReason(reason))
-            pause = {
-                "reason": reason,
-                "reason_label": label,
-                "reason_label_zh": label_zh,
-                "reason_label_en": label_en,
-                "since": since,
-                "seconds": _seconds(now - since),
-            }
-        elif ticket is not None:
-            state_name, since = "serving", ticket["called_at"]
-        else:
-            state_name = "idle"
-            finished = last_finish.get(c.pk)
-            since = max(c.state_changed_at, finished) if finished else c.state_changed_at
-        totals[state_name] += 1
-        listed.append(
-            {
-                "id": c.pk,
-                "number": c.number,
-                "name": c.name,
-                "state": state_name,
-                "clerk": _display_name(c.clerk) if c.clerk_id else None,
-                "clerk_id": c.clerk_id,
-                "ticket": ticket["number"] if ticket else None,
-                "since": since,
-                "pause": pause,
-                "business_types": skills.get(c.pk, []),
-            }
-        )
-    return {"open": totals["serving"] + totals["idle"], **totals, "list": listed}
 
 
 class Seconds(Func):
@@ -335,7 +173,7 @@ def _today(*, hall, day, target_s, now) -> dict:
         "transfers": row["transfers"] or 0,
         "cancelled": row["cancelled"],
         "mean_wait_s": (round(row["wait_total"] / row["waits"]) if row["waits"] else None),
-        "p90_wait_s": None if p90 is None else _seconds(p90),
+        "p90_wait_s": None if p90 is None else seconds(p90),
         "service_level": _share(row["within"], row["waits"]),
         "service_level_last_hour": _share(hour["within"], hour["waits"]),
     }
@@ -355,7 +193,7 @@ def _clerks(*, day, counters) -> list[dict]:
     missing = set(served) - set(names)
     if missing:
         names.update(
-            (user.pk, _display_name(user))
+            (user.pk, display_name(user))
             for user in get_user_model().objects.filter(pk__in=missing)
         )
 
@@ -396,7 +234,7 @@ def _satisfaction(*, hall, service_date) -> dict:
 def _complaints(*, hall, service_date, now) -> dict:
     """Open complaints (whenever received) by their callback deadline, and of those received
     on the service day the share replied and the share replied by the promised time
-    (``hall.complaints.complaint_kpis``, one query)."""
+    (``recovery.complaints.complaint_kpis``, one query)."""
     day_start = datetime.datetime.combine(service_date, datetime.time.min, tzinfo=hall.tz)
     kpis = complaint_kpis(
         hall=hall, since=day_start, until=day_start + datetime.timedelta(days=1), now=now

@@ -29,9 +29,10 @@ Why here, and not where the event is committed:
   not an event. They may run a little ahead of the stream's events (an event committed while
   computing); the next push is at most one interval away.
 
-After computing, the ticker also applies the wait and pause alerts (``hall.alerts.alerts_apply``):
-it writes only when an alert is raised or cleared, so this costs nothing in the common case and
-raises alerts within seconds of their cause rather than at the next minute's beat.
+After computing, the ticker also applies the wait and pause alerts
+(``recovery.alerts.alerts_apply``): it writes only when an alert is raised or cleared, so this
+costs nothing in the common case and raises alerts within seconds of their cause rather than at
+the next minute's beat.
 """
 
 import logging
@@ -66,7 +67,7 @@ def compute(hall_id: int, *, apply_alerts: bool = True) -> dict | None:
         return None
     metrics = hall_metrics(hall=hall)
     if apply_alerts:
-        from hall.alerts import alerts_apply
+        from recovery.alerts import alerts_apply
 
         try:
             changed = alerts_apply(hall=hall, metrics=metrics)

@@ -13,7 +13,6 @@ from hall.auth import DeviceUser
 from hall.errors import Forbidden, InvalidInput, NotFound
 from hall.models import Hall
 from hall.selectors import staff_role
-from queueing.selectors import business_type_queues
 
 
 class IsStaff(permissions.BasePermission):
@@ -68,24 +67,3 @@ class TokenLoginApi(APIView):
             raise InvalidInput(_("Wrong username or password."), fields={"password": "wrong"})
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
-
-
-class BusinessTypeListApi(APIView):
-    class BusinessTypeListOutput(serializers.Serializer):
-        code = serializers.CharField()
-        name_zh = serializers.CharField()
-        name_en = serializers.CharField()
-        prefix = serializers.CharField()
-        needs_id = serializers.BooleanField()
-        expected_service_minutes = serializers.IntegerField()
-        waiting = serializers.IntegerField()
-        estimated_wait_s = serializers.IntegerField(allow_null=True)
-
-    @extend_schema(
-        responses=BusinessTypeListOutput(many=True),
-        summary="Active business types with queue lengths",
-    )
-    def get(self, request, hall: str):
-        hall = hall_for(request, hall)
-        rows = business_type_queues(hall=hall)
-        return Response(self.BusinessTypeListOutput(rows, many=True).data)

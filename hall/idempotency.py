@@ -12,6 +12,7 @@ import json
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
 from hall.auth import DeviceUser
@@ -19,6 +20,13 @@ from hall.errors import IdempotencyKeyReused, InvalidInput
 from hall.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Replays with the same key have the effect once and get the first response.",
+)
 MAX_KEY_LENGTH = 200
 
 

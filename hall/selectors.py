@@ -5,7 +5,6 @@ from django.db.models import Subquery
 from django.db.models.functions import JSONObject
 
 from hall.models import Hall, Incident, LaneSetting, Role, StaffMembership
-from queueing import router
 
 _NOT_READ = object()
 
@@ -38,32 +37,11 @@ def staff_role_subquery(*, user, hall):
 
 def lane_settings_subquery(*, hall):
     """PostgreSQL: the lane settings of ``hall`` (an ``OuterRef``) as one array column of a row
-    the caller reads anyway; pass it to ``hall_policy(lane_settings=...)``."""
+    the caller reads anyway; pass it to ``queueing.selectors.hall_policy(lane_settings=...)``."""
     return ArraySubquery(
         LaneSetting.objects.filter(hall_id=hall)
         .order_by()
         .values(setting=JSONObject(lane="lane", weight="weight", strict="strict"))
-    )
-
-
-def hall_policy(*, hall: Hall, lane_settings=None) -> router.Policy:
-    """The router's view of a hall's lane weights, strict lanes, maximum wait and window.
-
-    ``lane_settings``: dicts (lane, weight, strict) already read (``lane_settings_subquery``),
-    to save the query."""
-    weights = dict(router.DEFAULT_WEIGHTS)
-    strict = set()
-    if lane_settings is None:
-        lane_settings = hall.lane_settings.values("lane", "weight", "strict")
-    for setting in lane_settings:
-        weights[setting["lane"]] = float(setting["weight"])
-        if setting["strict"]:
-            strict.add(setting["lane"])
-    return router.Policy(
-        weights=weights,
-        strict=frozenset(strict),
-        max_wait=hall.max_wait_minutes * 60.0,
-        window_depth=hall.window_depth,
     )
 
 

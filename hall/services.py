@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from hall.auth import new_device_token
 from hall.events import event_notify
+from hall.lanes import DEFAULT_WEIGHTS, Lane
 from hall.models import (
     AuditEvent,
     Device,
@@ -15,7 +16,6 @@ from hall.models import (
     Hall,
     LaneSetting,
 )
-from queueing.router import DEFAULT_WEIGHTS, Lane
 
 
 def event_record(

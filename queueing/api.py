@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,19 +10,11 @@ from rest_framework.views import APIView
 from hall.api import IsStaff, hall_for
 from hall.auth import DeviceUser
 from hall.errors import Forbidden, NotFound
-from hall.idempotency import idempotent
+from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
 from hall.selectors import staff_role
 from queueing.models import Lane, PriorityReason, Ticket
-from queueing.selectors import ticket_position
+from queueing.selectors import business_type_queues, ticket_position
 from queueing.services import ticket_cancel, ticket_issue, ticket_transfer
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Replays with the same key have the effect once and get the first response.",
-)
 
 
 class CounterRef(serializers.Serializer):
@@ -233,3 +225,24 @@ class PublicTicketApi(APIView):
         if ticket.status not in ("called", "serving"):
             ticket.counter = None
         return Response(self.PublicTicketOutput(ticket).data)
+
+
+class BusinessTypeListApi(APIView):
+    class BusinessTypeListOutput(serializers.Serializer):
+        code = serializers.CharField()
+        name_zh = serializers.CharField()
+        name_en = serializers.CharField()
+        prefix = serializers.CharField()
+        needs_id = serializers.BooleanField()
+        expected_service_minutes = serializers.IntegerField()
+        waiting = serializers.IntegerField()
+        estimated_wait_s = serializers.IntegerField(allow_null=True)
+
+    @extend_schema(
+        responses=BusinessTypeListOutput(many=True),
+        summary="Active business types with queue lengths",
+    )
+    def get(self, request, hall: str):
+        hall = hall_for(request, hall)
+        rows = business_type_queues(hall=hall)
+        return Response(self.BusinessTypeListOutput(rows, many=True).data)

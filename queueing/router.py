@@ -29,15 +29,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-
-class Lane(StrEnum):
-    VIP = "vip"
-    PRIORITY = "priority"
-    NORMAL = "normal"
-
-
-LANE_RANK = {Lane.VIP: 0, Lane.PRIORITY: 1, Lane.NORMAL: 2}
-DEFAULT_WEIGHTS = {Lane.VIP: 4.0, Lane.PRIORITY: 2.0, Lane.NORMAL: 1.0}
+from hall.lanes import DEFAULT_WEIGHTS, LANE_RANK, Lane  # noqa: F401  (pure Python, no Django)
 
 
 class Slot(StrEnum):

@@ -8,8 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from counters.models import Counter, CounterState
-from hall.models import BusinessType
-from hall.selectors import hall_policy
+from hall.models import BusinessType, Hall
 from queueing import forecast, router
 from queueing.estimates import arrival_rates, people_ahead, service_stats
 from queueing.models import ACTIVE_STATUSES, Lane, Slot, Status, Ticket
@@ -38,6 +37,27 @@ _CANDIDATE_FIELDS = (
     "window_counter",
     "pinned_counter",
 )
+
+
+def hall_policy(*, hall: Hall, lane_settings=None) -> router.Policy:
+    """The router's view of a hall's lane weights, strict lanes, maximum wait and window.
+
+    ``lane_settings``: dicts (lane, weight, strict) already read
+    (``hall.selectors.lane_settings_subquery``), to save the query."""
+    weights = dict(router.DEFAULT_WEIGHTS)
+    strict = set()
+    if lane_settings is None:
+        lane_settings = hall.lane_settings.values("lane", "weight", "strict")
+    for setting in lane_settings:
+        weights[setting["lane"]] = float(setting["weight"])
+        if setting["strict"]:
+            strict.add(setting["lane"])
+    return router.Policy(
+        weights=weights,
+        strict=frozenset(strict),
+        max_wait=hall.max_wait_minutes * 60.0,
+        window_depth=hall.window_depth,
+    )
 
 
 def _as_router_ticket(row: dict) -> router.Ticket:

@@ -5,8 +5,9 @@ import pytest
 from django.contrib import admin
 from django.test import RequestFactory
 
-from hall.models import ApologyRecord, AuditEvent, Complaint, EscalationAttempt, Incident
+from hall.models import ApologyRecord, AuditEvent, Incident
 from queueing.models import PhoneNotice, Ticket
+from recovery.models import Complaint, EscalationAttempt
 
 RECORDS = [AuditEvent, ApologyRecord, Complaint, Incident, EscalationAttempt, Ticket, PhoneNotice]
 

@@ -126,8 +126,8 @@ def _subclasses(cls):
 
 def test_every_error_code_the_api_can_answer_is_documented_under_its_status(schema):
     import counters.satisfaction  # noqa: F401  (error classes live next to their services)
-    import hall.complaints  # noqa: F401
-    import hall.incidents  # noqa: F401
+    import recovery.complaints  # noqa: F401
+    import recovery.incidents  # noqa: F401
     from hall.errors import DomainError
 
     documented = {

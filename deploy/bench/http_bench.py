@@ -104,9 +104,9 @@ def django_setup(halls: int, backlog: int, seed: int) -> dict:
     from django.db import transaction
     from rest_framework.authtoken.models import Token
 
+    from config.demo import demo_layout, seed_demo
     from counters.models import Counter
     from counters.services import counter_open
-    from hall.demo import demo_layout, seed_demo
     from hall.models import DeviceKind, Hall, Role, StaffMembership
     from hall.services import device_register, hall_create
     from queueing.services import ticket_issue

@@ -51,10 +51,11 @@ def build_hall(*, tickets: int, now: datetime.datetime, seed: int = 7):
         Interruption,
         SatisfactionRating,
     )
-    from hall.alerts import alert_raise
-    from hall.models import BusinessType, Complaint, Incident, Role, StaffMembership
+    from hall.models import BusinessType, Incident, Role, StaffMembership
     from hall.services import hall_create
     from queueing.models import Status, Ticket
+    from recovery.alerts import alert_raise
+    from recovery.models import Complaint
 
     rng = random.Random(seed)
     code = f"bench{int(time.time())}"

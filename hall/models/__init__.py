@@ -1,10 +1,8 @@
 """Halls and their configuration, staff roles, devices and the append-only audit log (halls);
-system faults and their escalation (incidents); the apology log (apologies); complaints
-(complaints); the duty manager's alerts (alerts)."""
+system faults and the departments that answer for them (incidents); the apology log
+(apologies). Complaints, alerts and escalation are recovery's (recovery/models/)."""
 
-from hall.models.alerts import AlertKind, ManagerAlert
 from hall.models.apologies import ApologyPlace, ApologyRecord, ApologySource
-from hall.models.complaints import Complaint, ComplaintCategory, ComplaintStatus
 from hall.models.halls import (
     LANE_LABELS,
     AuditEvent,
@@ -23,36 +21,23 @@ from hall.models.halls import (
     validate_timezone,
 )
 from hall.models.incidents import (
-    AttemptStatus,
     Department,
-    DepartmentRoute,
-    EscalationAttempt,
-    EscalationLevel,
     Incident,
     IncidentKind,
     IncidentMode,
     IncidentSeverity,
-    NotificationChannel,
 )
 
 __all__ = [
     "LANE_LABELS",
-    "AlertKind",
     "ApologyPlace",
     "ApologyRecord",
     "ApologySource",
-    "AttemptStatus",
     "AuditEvent",
     "BusinessType",
-    "Complaint",
-    "ComplaintCategory",
-    "ComplaintStatus",
     "Department",
-    "DepartmentRoute",
     "Device",
     "DeviceKind",
-    "EscalationAttempt",
-    "EscalationLevel",
     "EventKind",
     "EventSequence",
     "Hall",
@@ -62,8 +47,6 @@ __all__ = [
     "IncidentMode",
     "IncidentSeverity",
     "LaneSetting",
-    "ManagerAlert",
-    "NotificationChannel",
     "PhraseStep",
     "Role",
     "StaffMembership",

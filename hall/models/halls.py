@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone as django_timezone
 from django.utils.translation import gettext_lazy as _
 
-from queueing.router import Lane
+from hall.lanes import Lane
 
 
 def validate_timezone(value: str) -> None:

@@ -6,7 +6,7 @@ Three steps:
 
 * ``scenario_for_hall`` builds a simulation ``Scenario`` from the hall's configuration: its active
   business types, the counters that serve them (skills and VIP behaviour), the routing policy
-  (``hall.selectors.hall_policy``), the opening hours and the target wait. Arrivals per business
+  (``queueing.selectors.hall_policy``), the opening hours and the target wait. Arrivals per business
   type and lane by hour come from a profile (below); service times from the hall's history.
 * ``evaluate`` simulates a staffing plan (counters open per hour) and reports the expected
   arrivals, mean and p90 wait and service level per hour.

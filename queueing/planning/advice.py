@@ -3,7 +3,7 @@ current hour (``suggest`` on ``scenario_for_hall``: today's arrivals so far plus
 weekday, the hall's counters, skills and routing).
 
 A search simulates the day some fifty times (about six seconds for the demo hall), so it runs
-only in a Celery worker (``hall.alerts``, behind ``settings.ALERT_PLANNER_ADVICE``) and its
+only in a Celery worker (``recovery.alerts``, behind ``settings.ALERT_PLANNER_ADVICE``) and its
 answer is kept for the rest of the hour: a hall with several alerts in an hour searches once.
 """
 

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from counters.models import Counter
 from hall.models import BusinessType, Hall
-from hall.selectors import hall_policy
 from queueing import router
 from queueing.models import Status, Ticket
 from queueing.planning.profiles import (
@@ -27,6 +26,7 @@ from queueing.planning.profiles import (
     checked_profile,
     read_profile,
 )
+from queueing.selectors import hall_policy
 from queueing.simulation import (
     ArrivalSpec,
     BusinessTypeSpec,

@@ -13,8 +13,8 @@ import pytest
 from django.urls import reverse
 
 from counters.services import counter_open
-from hall.incidents import incident_open, incident_resolve
 from hall.models import BusinessType, Incident, IncidentMode
+from recovery.incidents import incident_open, incident_resolve
 from tests.conftest import counter
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from counters.models import Counter
 from counters.services import counter_call_next, counter_open, counter_recall
-from hall.incidents import incident_acknowledge, incident_open, incident_resolve
 from hall.models import BusinessType, IncidentMode
+from recovery.incidents import incident_acknowledge, incident_open, incident_resolve
 from tests.conftest import counter
 from tests.display.conftest import act, event, frame
 from tests.factories import issue

@@ -24,10 +24,11 @@ from counters.services import (
     counter_transfer,
 )
 from display.metrics import hall_metrics, percentile
-from hall.alerts import alert_raise
-from hall.models import BusinessType, Complaint, Incident, IncidentMode, Role, StaffMembership
+from hall.models import BusinessType, Incident, IncidentMode, Role, StaffMembership
 from queueing.models import Ticket
 from queueing.services import ticket_cancel
+from recovery.alerts import alert_raise
+from recovery.models import Complaint
 from tests.conftest import counter
 from tests.factories import issue, payment_hall
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from counters.services import counter_open, counter_pause
 from display.metrics_stream import ticker_for
-from hall.models import AlertKind, ManagerAlert
+from recovery.models import AlertKind, ManagerAlert
 from tests.conftest import counter
 from tests.display.conftest import act
 from tests.factories import issue

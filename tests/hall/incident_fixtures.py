@@ -10,7 +10,8 @@ import zoneinfo
 
 import pytest
 
-from hall.models import Department, DepartmentRoute
+from hall.models import Department
+from recovery.models import DepartmentRoute
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 DAY = datetime.date(2026, 3, 2)
@@ -78,5 +79,5 @@ class FakeWebhook:
 @pytest.fixture
 def webhook(monkeypatch):
     fake = FakeWebhook()
-    monkeypatch.setattr("hall.escalation_delivery.urllib.request.urlopen", fake)
+    monkeypatch.setattr("recovery.escalation_delivery.urllib.request.urlopen", fake)
     return fake

@@ -1,4 +1,4 @@
-"""The duty manager's alerts (hall/alerts.py): raised once while a condition lasts, cleared when
+"""The duty manager's alerts (recovery/alerts.py): raised once while a condition lasts, cleared when
 it ends, each with its audit event; the managers told once by e-mail through Celery."""
 
 import datetime
@@ -10,9 +10,10 @@ from django.db import transaction
 from django.db.models.query import QuerySet
 
 from counters.services import counter_call_next, counter_open, counter_pause, counter_resume
-from hall.alerts import alert_clear, alert_notify_send, alert_raise, alerts_check
-from hall.models import AlertKind, AuditEvent, EventKind, ManagerAlert
-from hall.tasks import alert_notify, check_alerts_all_halls
+from hall.models import AuditEvent, EventKind
+from recovery.alerts import alert_clear, alert_notify_send, alert_raise, alerts_check
+from recovery.models import AlertKind, ManagerAlert
+from recovery.tasks import alert_notify, check_alerts_all_halls
 from tests.conftest import counter
 from tests.factories import issue
 
@@ -276,9 +277,7 @@ def test_the_planner_searches_once_an_hour_per_hall(hall, quick_planner):
 def test_a_failing_planner_does_not_stop_the_alert(hall, managers, quick_planner):
     alert = raise_long_wait(hall)
 
-    with mock.patch(
-        "queueing.planning.advice.staffing_advice", side_effect=RuntimeError("planner broke")
-    ):
+    with mock.patch("recovery.alerts.staffing_advice", side_effect=RuntimeError("planner broke")):
         assert alert_notify_send(alert_id=alert.pk, now=at(2, 16)) is True
 
     (message,) = mail.outbox
@@ -291,7 +290,7 @@ def test_a_pause_alert_gets_no_planner_advice(hall, managers, quick_planner):
     alert = alert_raise(
         hall=hall, kind=AlertKind.LONG_PAUSE, subject="counter:1", message_zh="x", message_en="x"
     )
-    with mock.patch("queueing.planning.advice.staffing_advice") as advise:
+    with mock.patch("recovery.alerts.staffing_advice") as advise:
         assert alert_notify_send(alert_id=alert.pk, now=at(2, 16)) is True
     advise.assert_not_called()
 

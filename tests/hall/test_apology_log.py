@@ -17,8 +17,9 @@ from counters.services import (
     counter_start,
 )
 from hall.apologies import apology_record
-from hall.complaints import complaint_register
-from hall.models import ApologyPlace, ApologyRecord, ApologySource, Complaint
+from hall.models import ApologyPlace, ApologyRecord, ApologySource
+from recovery.complaints import complaint_register
+from recovery.models import Complaint
 from tests.conftest import counter
 from tests.factories import issue
 
@@ -149,15 +150,15 @@ def test_admin_lists_the_apology_log_and_complaints_but_deletes_and_changes_noth
     listing = client.get(reverse("admin:hall_apologyrecord_changelist") + "?place=counter")
     assert listing.status_code == 200
     assert record.text_zh in listing.content.decode()
-    assert client.get(reverse("admin:hall_complaint_changelist")).status_code == 200
+    assert client.get(reverse("admin:recovery_complaint_changelist")).status_code == 200
 
-    for model, obj in (("apologyrecord", record), ("complaint", complaint)):
-        assert client.get(reverse(f"admin:hall_{model}_delete", args=[obj.pk])).status_code == 403
-        assert client.get(reverse(f"admin:hall_{model}_add")).status_code == 403
-        change = client.post(reverse(f"admin:hall_{model}_change", args=[obj.pk]), {})
+    for model, obj in (("hall_apologyrecord", record), ("recovery_complaint", complaint)):
+        assert client.get(reverse(f"admin:{model}_delete", args=[obj.pk])).status_code == 403
+        assert client.get(reverse(f"admin:{model}_add")).status_code == 403
+        change = client.post(reverse(f"admin:{model}_change", args=[obj.pk]), {})
         assert change.status_code == 403
         bulk = client.post(
-            reverse(f"admin:hall_{model}_changelist"),
+            reverse(f"admin:{model}_changelist"),
             {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"},
         )
         assert bulk.status_code in (200, 302)

@@ -8,9 +8,10 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from hall.complaints import complaint_register, complaint_reply
-from hall.models import AlertKind, AuditEvent, Complaint, EventKind, ManagerAlert
-from hall.tasks import complaints_follow_up, remind_complaint_owner
+from hall.models import AuditEvent, EventKind
+from recovery.complaints import complaint_register, complaint_reply
+from recovery.models import AlertKind, Complaint, ManagerAlert
+from recovery.tasks import complaints_follow_up, remind_complaint_owner
 
 NOON = datetime.datetime(2026, 3, 2, 12, 0, tzinfo=datetime.UTC)
 PHONE = "13812345678"
@@ -44,7 +45,7 @@ def follow_up_at(at, capture):
 
 def test_beat_runs_the_follow_up_every_minute():
     entry = settings.CELERY_BEAT_SCHEDULE["complaints-follow-up"]
-    assert entry["task"] == "hall.tasks.complaints_follow_up"
+    assert entry["task"] == "recovery.tasks.complaints_follow_up"
     assert entry["schedule"] == 60
 
 

@@ -9,15 +9,16 @@ from django.utils import timezone
 
 from counters.services import counter_call_next, counter_open, counter_start
 from display.events import event_message
-from hall.complaints import (
+from hall.errors import Forbidden, InvalidInput
+from hall.models import AuditEvent, EventKind
+from recovery.complaints import (
     ComplaintAlreadyReplied,
     complaint_kpis,
     complaint_register,
     complaint_reply,
     complaints_for,
 )
-from hall.errors import Forbidden, InvalidInput
-from hall.models import AuditEvent, Complaint, ComplaintStatus, EventKind
+from recovery.models import Complaint, ComplaintStatus
 from tests.conftest import counter
 from tests.factories import issue
 

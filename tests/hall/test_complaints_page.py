@@ -8,8 +8,8 @@ import re
 import time_machine
 
 from counters.services import counter_call_next, counter_open, counter_start
-from hall.complaints import complaint_register
-from hall.models import Complaint, ComplaintStatus
+from recovery.complaints import complaint_register
+from recovery.models import Complaint, ComplaintStatus
 from tests.conftest import counter
 from tests.factories import issue
 

@@ -9,10 +9,8 @@ from django.core.management import CommandError, call_command
 
 from counters.models import Counter, CounterKind, VipMode
 from hall.auth import device_for_token, hash_token
-from hall.incidents import incident_open
 from hall.models import (
     BusinessType,
-    DepartmentRoute,
     Device,
     DeviceKind,
     Hall,
@@ -22,6 +20,8 @@ from hall.models import (
     StaffMembership,
 )
 from queueing.router import DEFAULT_WEIGHTS
+from recovery.incidents import incident_open
+from recovery.models import DepartmentRoute
 
 STANDARD_BUSINESS = {"payment", "topup", "service", "cards", "consult", "query", "complaint"}
 DEMO_USERS = {"manager", "greeter", *(f"clerk{n}" for n in range(1, 9))}

@@ -22,7 +22,8 @@ import time_machine
 from django.core import mail
 from django.core.mail import EmailMessage
 
-from hall.escalation import (
+from hall.models import BusinessType, Department, Incident
+from recovery.escalation import (
     Recipient,
     attempt_send,
     escalation_lost_retries,
@@ -30,18 +31,10 @@ from hall.escalation import (
     next_round_at,
     retry_countdown,
 )
-from hall.escalation_delivery import acknowledge_token_valid
-from hall.incidents import incident_acknowledge, incident_open, incident_resolve
-from hall.models import (
-    AttemptStatus,
-    BusinessType,
-    Department,
-    EscalationAttempt,
-    EscalationLevel,
-    Incident,
-    NotificationChannel,
-)
-from hall.tasks import escalate_incident, escalate_incidents, retry_escalation_attempt
+from recovery.escalation_delivery import acknowledge_token_valid
+from recovery.incidents import incident_acknowledge, incident_open, incident_resolve
+from recovery.models import AttemptStatus, EscalationAttempt, EscalationLevel, NotificationChannel
+from recovery.tasks import escalate_incident, escalate_incidents, retry_escalation_attempt
 from tests.hall.incident_fixtures import (  # noqa: F401
     HOOK_URL,
     SECRET,
@@ -396,9 +389,13 @@ def test_the_admin_lists_departments_incidents_and_attempts(admin_client, open_f
         "/admin/hall/department/add/",
         "/admin/hall/incident/",
         f"/admin/hall/incident/{incident.pk}/change/",
-        "/admin/hall/escalationattempt/",
+        "/admin/recovery/escalationattempt/",
     ):
         response = admin_client.get(url)
         assert response.status_code == 200, url
     page = admin_client.get(f"/admin/hall/incident/{incident.pk}/change/").content.decode()
     assert "noc@billing.test" in page  # the attempts, inline
+    # The address it had before the model moved to recovery (issue 15) still leads there.
+    old = admin_client.get("/admin/hall/escalationattempt/?status=sent")
+    assert old.status_code == 301
+    assert old["Location"] == "/admin/recovery/escalationattempt/?status=sent"

@@ -13,25 +13,25 @@ from counters.models import Counter
 from display.events import event_message
 from display.publisher import encode
 from hall.errors import Forbidden, InvalidInput
-from hall.incidents import (
-    IncidentAlreadyResolved,
-    incident_acknowledge,
-    incident_open,
-    incident_resolve,
-)
 from hall.models import (
     ApologyPlace,
     ApologyRecord,
     AuditEvent,
     BusinessType,
     Department,
-    DepartmentRoute,
     EventKind,
     Incident,
     IncidentMode,
 )
 from queueing.models import Status, Ticket
 from queueing.services import ticket_transfer
+from recovery.incidents import (
+    IncidentAlreadyResolved,
+    incident_acknowledge,
+    incident_open,
+    incident_resolve,
+)
+from recovery.models import DepartmentRoute
 from tests.factories import issue
 from tests.hall.incident_fixtures import at, billing_team, webhook  # noqa: F401
 

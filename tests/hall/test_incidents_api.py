@@ -13,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from hall.escalation_delivery import acknowledge_token
 from hall.models import ApologyRecord, AuditEvent, EventKind, IdempotentRequest, Incident
+from recovery.escalation_delivery import acknowledge_token
 from tests.hall.incident_fixtures import billing_team, webhook  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,10 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from hall import outbox
-from hall.alerts import alerts_untold
-from hall.models import AlertKind, ManagerAlert
 from hall.outbox import outbox_reset, task_send
-from hall.tasks import alert_notify, check_alerts_all_halls
+from recovery.alerts import alerts_untold
+from recovery.models import AlertKind, ManagerAlert
+from recovery.tasks import alert_notify, check_alerts_all_halls
 from tests.hall.test_alerts import raise_long_wait
 from tests.tools.clock import Clock
 

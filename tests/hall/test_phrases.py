@@ -4,8 +4,8 @@ admin, and looked up per step with the hall-wide phrases as the fallback."""
 
 import pytest
 
+from config.demo import seed_demo
 from counters.selectors import standard_phrases
-from hall.demo import seed_demo
 from hall.models import BusinessType, PhraseStep, StandardPhrase
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 
 from hall.errors import BusinessTypeSuspended
-from hall.incidents import incident_open, incident_resolve
 from hall.models import AuditEvent, BusinessType, IncidentMode
 from queueing.models import Ticket
 from queueing.services import ticket_issue
+from recovery.incidents import incident_open, incident_resolve
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ import pytest
 from django.urls import reverse
 
 from counters.services import counter_call_next, counter_open
-from hall.incidents import incident_open, incident_resolve
 from hall.models import BusinessType, IncidentMode
 from queueing.services import ticket_issue
+from recovery.incidents import incident_open, incident_resolve
 from tests.conftest import counter
 
 pytestmark = pytest.mark.django_db

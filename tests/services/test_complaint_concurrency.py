@@ -6,9 +6,10 @@ import threading
 import pytest
 from django.db import connection
 
-from hall.complaints import ComplaintAlreadyReplied, complaint_register, complaint_reply
-from hall.models import AuditEvent, Complaint, ComplaintStatus, EventKind
-from hall.tasks import remind_complaint_owner
+from hall.models import AuditEvent, EventKind
+from recovery.complaints import ComplaintAlreadyReplied, complaint_register, complaint_reply
+from recovery.models import Complaint, ComplaintStatus
+from recovery.tasks import remind_complaint_owner
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

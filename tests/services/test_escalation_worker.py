@@ -23,15 +23,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
-from hall.incidents import incident_open
-from hall.models import (
-    AttemptStatus,
-    Department,
-    DepartmentRoute,
-    EscalationAttempt,
-    Incident,
-    NotificationChannel,
-)
+from hall.models import Department, Incident
+from recovery.incidents import incident_open
+from recovery.models import AttemptStatus, DepartmentRoute, EscalationAttempt, NotificationChannel
 
 pytestmark = [
     pytest.mark.services,
@@ -198,16 +192,16 @@ def test_a_real_worker_notifies_retries_and_stops_after_the_acknowledgement(
 
     # Round 2 falls due; the beat's sweep is delivered twice: one reminder goes out.
     Incident.objects.filter(pk=incident.pk).update(next_notify_at=timezone.now())
-    swept = _done(worker, "hall.tasks.escalate_incident")
+    swept = _done(worker, "recovery.tasks.escalate_incident")
     for _ in range(2):
-        celery_app.send_task("hall.tasks.escalate_incidents")
-        celery_app.send_task("hall.tasks.escalate_incident", args=[incident.pk])
+        celery_app.send_task("recovery.tasks.escalate_incidents")
+        celery_app.send_task("recovery.tasks.escalate_incident", args=[incident.pk])
     _wait(
         worker,
         "the reminder round",
         lambda: (
-            _done(worker, "hall.tasks.escalate_incident") >= swept + 2
-            and _done(worker, "hall.tasks.escalate_incidents") >= 2
+            _done(worker, "recovery.tasks.escalate_incident") >= swept + 2
+            and _done(worker, "recovery.tasks.escalate_incidents") >= 2
         ),
     )
     _wait(worker, "the reminder POST", lambda: receiver.count() >= 3)
@@ -222,16 +216,16 @@ def test_a_real_worker_notifies_retries_and_stops_after_the_acknowledgement(
 
     # A stale schedule and more deliveries of both tasks: nothing more goes out.
     Incident.objects.filter(pk=incident.pk).update(next_notify_at=timezone.now())
-    swept = _done(worker, "hall.tasks.escalate_incident")
-    sweeps = _done(worker, "hall.tasks.escalate_incidents")
-    celery_app.send_task("hall.tasks.escalate_incidents")
-    celery_app.send_task("hall.tasks.escalate_incident", args=[incident.pk])
+    swept = _done(worker, "recovery.tasks.escalate_incident")
+    sweeps = _done(worker, "recovery.tasks.escalate_incidents")
+    celery_app.send_task("recovery.tasks.escalate_incidents")
+    celery_app.send_task("recovery.tasks.escalate_incident", args=[incident.pk])
     _wait(
         worker,
         "the tasks after the acknowledgement",
         lambda: (
-            _done(worker, "hall.tasks.escalate_incident") >= swept + 1
-            and _done(worker, "hall.tasks.escalate_incidents") >= sweeps + 1
+            _done(worker, "recovery.tasks.escalate_incident") >= swept + 1
+            and _done(worker, "recovery.tasks.escalate_incidents") >= sweeps + 1
         ),
     )
     time.sleep(0.5)

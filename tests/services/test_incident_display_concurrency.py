@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 
 from counters.services import counter_call_next, counter_finish, counter_open, counter_start
-from hall.incidents import incident_open, incident_resolve
 from hall.models import AuditEvent
+from recovery.incidents import incident_open, incident_resolve
 from tests.conftest import counter
 from tests.factories import issue
 

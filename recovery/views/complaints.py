@@ -19,17 +19,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from counters.reports import interruptions_report
+from counters.selectors import clerk_counter
 from hall.apology_log import local_day
-from hall.complaints import (
+from hall.errors import DomainError
+from hall.models import Hall, Role
+from hall.pages import Refused, refused_page, staff_hall
+from queueing.models import Ticket
+from queueing.selectors import counter_window
+from recovery.complaints import (
     MAX_CALLBACK_MINUTES,
     complaint_kpis,
     complaint_register,
     complaint_reply,
     complaints_for,
 )
-from hall.errors import DomainError
-from hall.models import ComplaintCategory, ComplaintStatus, Hall, Role
-from hall.pages import Refused, refused_page, staff_hall
+from recovery.models import ComplaintCategory, ComplaintStatus
 
 COMPLAINT_ROLES = (Role.CLERK, Role.MANAGER)
 COMPLAINTS_SCREEN = gettext_lazy("Complaints")
@@ -66,10 +71,6 @@ def duration_text(seconds: int) -> str:
 def _ticket_choices(request, hall: Hall) -> list:
     """Tickets the complaint may be about: the one named by ``?ticket=`` (of this hall), and the
     one called or being served at the clerk's own counter."""
-    from counters.selectors import clerk_counter
-    from queueing.models import Ticket
-    from queueing.selectors import counter_window
-
     tickets = []
     wanted = request.GET.get("ticket") or request.POST.get("ticket")
     if wanted and wanted.isdigit():
@@ -85,7 +86,6 @@ def _ticket_choices(request, hall: Hall) -> list:
 
 def _register(request, hall: Hall) -> dict | None:
     """Register from the posted form; the field errors, or None when it worked."""
-    from queueing.models import Ticket
 
     post = request.POST
     ticket = None
@@ -195,7 +195,6 @@ def complaints_page(request, hall: str):
 
 @login_required
 def interruptions_page(request, hall: str):
-    from counters.reports import interruptions_report
 
     try:
         hall_obj, _role = staff_hall(

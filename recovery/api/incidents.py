@@ -9,18 +9,17 @@ from rest_framework.views import APIView
 from hall.api import IsStaff, hall_for
 from hall.auth import DeviceUser
 from hall.errors import Forbidden, InvalidInput
-from hall.escalation_delivery import LEVEL_NAMES, acknowledge_token_valid
-from hall.idempotency import idempotent
-from hall.incidents import (
+from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
+from hall.models import BusinessType, Incident, IncidentKind, IncidentMode, IncidentSeverity
+from hall.selectors import incident_public
+from recovery.escalation_delivery import LEVEL_NAMES, acknowledge_token_valid
+from recovery.incidents import (
     hall_incidents,
     incident_acknowledge,
     incident_duration_s,
     incident_open,
     incident_resolve,
 )
-from hall.models import BusinessType, Incident, IncidentKind, IncidentMode, IncidentSeverity
-from hall.selectors import incident_public
-from queueing.api import IDEMPOTENCY_HEADER
 
 
 class EscalationOutput(serializers.Serializer):

@@ -24,8 +24,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from hall.models import EscalationAttempt, EscalationLevel, Incident, NotificationChannel
+from hall.models import Incident
 from hall.selectors import incident_public
+from recovery.models import EscalationAttempt, EscalationLevel, NotificationChannel
 
 TIMEOUT_SECONDS = 5
 ACKNOWLEDGE_SALT = "hall.incident.acknowledge"

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from config.demo import DEMO_PASSWORD, STAFF, seed_demo
 from counters.models import Counter
-from hall.demo import DEMO_PASSWORD, STAFF, seed_demo
 
 
 class Command(BaseCommand):

@@ -8,10 +8,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from hall.escalation_delivery import acknowledge_token_valid
-from hall.incidents import incident_acknowledge
 from hall.models import Incident
 from hall.pages import refused_page
+from recovery.escalation_delivery import acknowledge_token_valid
+from recovery.incidents import incident_acknowledge
 
 SCREEN = _("Acknowledge a system fault")
 

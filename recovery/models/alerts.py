@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone as django_timezone
 from django.utils.translation import gettext_lazy as _
 
-from hall.models.halls import Hall
+from hall.models import Hall
 
 
 class AlertKind(models.TextChoices):
@@ -37,6 +37,7 @@ class ManagerAlert(models.Model):
     cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
 
     class Meta:
+        db_table = "hall_manageralert"  # the table kept its name from when the model lived in hall
         verbose_name = _("manager alert")
         verbose_name_plural = _("manager alerts")
         ordering = ["-raised_at"]

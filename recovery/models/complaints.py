@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone as django_timezone
 from django.utils.translation import gettext_lazy as _
 
-from hall.models.halls import Hall
+from hall.models import Hall
 
 
 class ComplaintCategory(models.TextChoices):
@@ -66,6 +66,7 @@ class Complaint(models.Model):
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
 
     class Meta:
+        db_table = "hall_complaint"  # the table kept its name from when the model lived in hall
         verbose_name = _("complaint")
         verbose_name_plural = _("complaints")
         ordering = ["-received_at"]

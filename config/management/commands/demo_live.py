@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hall.demo import BUSINESS_TYPES, DEMO_PASSWORD
+from config.demo import BUSINESS_TYPES, DEMO_PASSWORD
 
 MINUTES_OF = {code: minutes for code, _, _, _, minutes, _ in BUSINESS_TYPES}
 PAUSE_REASONS = ["phone_call", "fetching_materials", "break"]

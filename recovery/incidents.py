@@ -4,7 +4,7 @@ resolving with the duration and the customers affected (DOMAIN rule 4).
 Opening and resolving each write one audit event (``incident.opened`` / ``incident.resolved``,
 carrying ``incident_public``), so displays, kiosks and consoles learn it live with the hall's
 ``seq``; the apology log records each place the apology is shown; the notifications go through
-Celery after commit (hall/escalation.py).
+Celery after commit (recovery/escalation.py).
 """
 
 import datetime
@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy
 from counters.models import Counter
 from hall.apologies import apology_record, apology_withdraw
 from hall.errors import DomainError, Forbidden, InvalidInput, NotFound
-from hall.escalation import department_for
 from hall.models import (
     ApologyPlace,
     ApologySource,
@@ -36,6 +35,7 @@ from hall.outbox import task_send_on_commit
 from hall.selectors import incident_public, staff_role
 from hall.services import event_record
 from queueing.models import Ticket
+from recovery.escalation import department_for
 
 INCIDENT_ROLES = (Role.CLERK, Role.MANAGER)
 
@@ -185,7 +185,7 @@ def incident_open(
 
 
 def _escalate_on_commit(incident_id: int) -> None:
-    from hall.tasks import escalate_incident
+    from recovery.tasks import escalate_incident
 
     task_send_on_commit(escalate_incident, incident_id)
 

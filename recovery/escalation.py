@@ -10,7 +10,7 @@ The schedule. A round is due at once when the incident opens, then every ``renot
 - level 2, after ``regional_after_minutes``: also the department's regional contacts (e-mail).
 
 Resolving the incident sends one last round (``incident.resolved``) to everyone told so far.
-What each message says and how it is delivered: hall/escalation_delivery.py.
+What each message says and how it is delivered: recovery/escalation_delivery.py.
 
 Exactly once, however often a task runs:
 
@@ -37,20 +37,16 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from hall.escalation_delivery import DeliveryFailed, RoundEvent, deliver
-from hall.models import (
+from hall.models import Department, Hall, Incident, Role, StaffMembership
+from hall.outbox import task_send_on_commit
+from recovery.escalation_delivery import DeliveryFailed, RoundEvent, deliver
+from recovery.models import (
     AttemptStatus,
-    Department,
     DepartmentRoute,
     EscalationAttempt,
     EscalationLevel,
-    Hall,
-    Incident,
     NotificationChannel,
-    Role,
-    StaffMembership,
 )
-from hall.outbox import task_send_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +283,7 @@ def attempt_send(
     attempt.finished_at = timezone.now()
     attempt.save(update_fields=["status", "error", "response_code", "finished_at"])
     if attempt.status == AttemptStatus.FAILED and try_number < settings.ESCALATION_MAX_TRIES:
-        from hall.tasks import retry_escalation_attempt
+        from recovery.tasks import retry_escalation_attempt
 
         countdown = retry_countdown(try_number)
         task_send_on_commit(retry_escalation_attempt, attempt.pk, countdown=countdown)

@@ -9,7 +9,7 @@ and category: never the customer's name, phone or the description.
 Follow-up (Celery beat every minute, ``hall.tasks.complaints_follow_up``): ``complaint_remind``
 e-mails the owner ``hall.complaint_reminder_minutes`` before the deadline (0: no reminder);
 ``complaint_escalate`` raises a manager alert when the deadline passes unreplied, and the alert
-e-mails the hall's managers (hall.alerts: one e-mail, sent once, retried). Both claim their work
+e-mails the hall's managers (recovery.alerts: one e-mail, sent once, retried). Both claim their work
 with a compare-and-set on ``reminded_at`` / ``escalated_at``, so a task that runs twice does
 nothing twice. A reply clears the alert.
 
@@ -30,19 +30,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hall.alerts import alert_clear, alert_raise
 from hall.errors import DomainError, Forbidden, InvalidInput, NotFound
-from hall.models import (
-    AlertKind,
-    Complaint,
-    ComplaintCategory,
-    ComplaintStatus,
-    EventKind,
-    Hall,
-    Role,
-)
+from hall.models import EventKind, Hall, Role
 from hall.selectors import staff_role
 from hall.services import event_record
+from recovery.alerts import alert_clear, alert_raise
+from recovery.models import AlertKind, Complaint, ComplaintCategory, ComplaintStatus
 
 log = logging.getLogger(__name__)
 

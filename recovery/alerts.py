@@ -18,9 +18,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
-from hall.models import AlertKind, EventKind, Hall, ManagerAlert
+from counters.hall_now import hall_now
+from counters.models import Counter, CounterState, PauseReason
+from hall.models import EventKind, Hall, Role, StaffMembership
 from hall.outbox import task_send_on_commit
 from hall.services import event_record
+from queueing.models import Status, Ticket
+from queueing.planning.advice import staffing_advice
+from recovery.models import AlertKind, ManagerAlert
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +101,7 @@ def alert_raise(
             at=now,
         )
 
-        from hall.tasks import alert_notify
+        from recovery.tasks import alert_notify
 
         task_send_on_commit(alert_notify, alert.pk)
     return alert
@@ -214,8 +219,6 @@ def alert_conditions(*, hall: Hall, metrics: dict) -> dict[tuple[str, str], dict
                 "suggestion": suggestion,
                 "data": {"business_type": bt["code"], "waiting": bt["waiting"]},
             }
-    from counters.models import PauseReason  # counters' models load after hall's
-
     for c in counters:
         pause = c["pause"]
         if pause is None or pause["seconds"] <= hall.pause_alert_minutes * 60:
@@ -272,20 +275,26 @@ def alerts_apply(*, hall: Hall, metrics: dict, now: datetime.datetime | None = N
     return {"raised": raised, "cleared": cleared}
 
 
-def alerts_check(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
-    """Compute the hall's metrics and apply ``alerts_apply`` (the periodic check)."""
-    from display.metrics import hall_metrics  # display reads every app, hall included
+def alert_figures(*, hall: Hall, now: datetime.datetime) -> dict:
+    """What ``alert_conditions`` reads: the waiting and counter figures the wall shows
+    (counters.hall_now, the same code) and the open alerts."""
+    live = hall_now(hall=hall, now=now)
+    return {
+        "waiting": live["waiting"],
+        "counters": live["counters"],
+        "alerts": [alert_public(a) for a in open_alerts(hall=hall)],
+    }
 
+
+def alerts_check(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
+    """Read the hall's figures and apply ``alerts_apply`` (the periodic check)."""
     now = now or timezone.now()
-    return alerts_apply(hall=hall, metrics=hall_metrics(hall=hall, now=now), now=now)
+    return alerts_apply(hall=hall, metrics=alert_figures(hall=hall, now=now), now=now)
 
 
 def alert_halls_to_check() -> list[int]:
     """Halls where a checked alert may need raising or clearing: someone waits, a counter is
     paused, or a checked alert is open. Three small queries; idle halls cost nothing more."""
-    from counters.models import Counter, CounterState
-    from queueing.models import Status, Ticket
-
     ids = set(
         Ticket.objects.filter(status=Status.WAITING)
         .order_by()
@@ -335,8 +344,6 @@ def alerts_untold(*, now: datetime.datetime | None = None) -> list[int]:
 
 def alert_recipients(*, hall: Hall) -> list[str]:
     """The e-mail addresses of the hall's managers."""
-    from hall.models import Role, StaffMembership
-
     return sorted(
         set(
             StaffMembership.objects.filter(hall=hall, role=Role.MANAGER, user__is_active=True)
@@ -398,8 +405,6 @@ def _add_planner_advice(alert: ManagerAlert, *, now: datetime.datetime) -> None:
     """Append the planner's staffing for this hour to a wait alert's suggestion (and its data),
     before the e-mail goes; the wall shows it from its next metrics. Runs in the Celery worker
     (a search takes seconds). A planner failure is logged and the alert goes as it was."""
-    from queueing.planning.advice import staffing_advice  # queueing builds on hall
-
     try:
         advice = staffing_advice(hall=alert.hall, now=now)
     except Exception:

@@ -12,7 +12,6 @@ from hall.auth import new_device_token
 from hall.models import (
     BusinessType,
     Department,
-    DepartmentRoute,
     Device,
     DeviceKind,
     Hall,
@@ -23,6 +22,7 @@ from hall.models import (
     StandardPhrase,
 )
 from hall.services import device_register, hall_create
+from recovery.models import DepartmentRoute
 
 DEMO_PASSWORD = "demo"
 

@@ -8,7 +8,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hall.api import IsStaff, hall_for
-from hall.complaints import (
+from hall.errors import Forbidden, InvalidInput
+from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
+from hall.models import Role
+from hall.selectors import staff_role
+from queueing.models import Ticket
+from recovery.complaints import (
     DESCRIPTION_MAX,
     MAX_CALLBACK_MINUTES,
     REPLY_MAX,
@@ -16,12 +21,7 @@ from hall.complaints import (
     complaint_reply,
     complaints_for,
 )
-from hall.errors import Forbidden, InvalidInput
-from hall.idempotency import idempotent
-from hall.models import Complaint, ComplaintCategory, ComplaintStatus, Role
-from hall.selectors import staff_role
-from queueing.api import IDEMPOTENCY_HEADER
-from queueing.models import Ticket
+from recovery.models import Complaint, ComplaintCategory, ComplaintStatus
 
 
 class ComplaintTicketOutput(serializers.Serializer):
