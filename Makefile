@@ -54,7 +54,7 @@ test-e2e: install
 ## config's) into its own <app>/locale/zh_Hans/LC_MESSAGES/django.po and compiles the .mo files.
 ## Then translate the new entries (empty msgstr; remove any "fuzzy" guess after checking it) and
 ## run it again. tests/test_translations.py fails while a string is missing or untranslated.
-I18N_APPS := config hall queueing counters recovery display
+I18N_APPS := config hall queueing counters recovery display reports
 messages: install
 	set -e; for app in $(I18N_APPS); do \
 		mkdir -p $$app/locale; \
@@ -63,9 +63,12 @@ messages: install
 		 ../$(PY) ../manage.py compilemessages --locale zh_Hans --verbosity 0); \
 	done
 
+## make lint: ruff (check and format), and the floors' import contracts (pyproject.toml,
+## [tool.importlinter]); .ci/run runs it before the tests
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "counters",
     "recovery",
     "display",
+    "reports",
     "config",  # the demo commands (seed_demo, demo_live); its strings are in LOCALE_PATHS
 ]
 
@@ -221,7 +222,7 @@ DISPLAY_HEARTBEAT_SECONDS = env_float("DISPLAY_HEARTBEAT_SECONDS", default=20.0)
 # event rate, and every REFRESH without events (display/board.py).
 DISPLAY_BOARD_MIN_INTERVAL_SECONDS = env_float("DISPLAY_BOARD_MIN_INTERVAL_SECONDS", default=0.25)
 DISPLAY_BOARD_REFRESH_SECONDS = env_float("DISPLAY_BOARD_REFRESH_SECONDS", default=30.0, minimum=1)
-# The wall's metrics frames (display/metrics_stream.py): computed where a wall is connected,
+# The wall's metrics frames (display/wall/stream.py): computed where a wall is connected,
 # DELAY after an event (a burst lands in one computation), at least MIN_INTERVAL apart, and every
 # REFRESH without events. WALL_METRICS_PUSH off: the wall's snapshot still carries them.
 WALL_METRICS_PUSH = env_bool("WALL_METRICS_PUSH", default=True)
@@ -272,6 +273,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # A wait alert's e-mail and wall suggestion carry the staffing planner's advice for the hour
 # (recovery/alerts.py): a search of seconds, so by default only where Celery has its own workers.
 ALERT_PLANNER_ADVICE = env_bool("ALERT_PLANNER_ADVICE", default=not CELERY_TASK_ALWAYS_EAGER)
+# The alert check after an event that may raise or clear an alert (recovery/hooks.py) runs this
+# many seconds later, at most once per hall in that time (eager Celery: at once, every time).
+ALERT_CHECK_DELAY_SECONDS = env_float("ALERT_CHECK_DELAY_SECONDS", default=2.0, minimum=0)
 CELERY_TASK_ACKS_LATE = True
 # Redis down must not stall a request that sends a task after commit (hall/outbox.py). Unbounded,
 # a publish to a Redis that accepts but never answers waited forever (measured: > 60 s) and one
@@ -312,7 +316,7 @@ CELERY_BEAT_SCHEDULE = {
     "check-alerts": {"task": "recovery.tasks.check_alerts_all_halls", "schedule": 60},
     # Complaints: remind the owner before the promised callback, alert managers once it passes.
     "complaints-follow-up": {"task": "recovery.tasks.complaints_follow_up", "schedule": 60},
-    # The wall's metrics of every open hall, kept per 5-minute slot (display/snapshots.py). On
+    # The wall's metrics of every open hall, kept per 5-minute slot (display/wall/snapshots.py). On
     # the clock's 5-minute marks, so each run falls in a slot of its own.
     "snapshot-metrics": {
         "task": "display.tasks.snapshot_metrics_all_halls",

@@ -5,15 +5,18 @@ from django.utils.translation import gettext as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from counters import api as counters_api
-from counters import interruptions_api, rating_api, rating_pad
+from counters import rating_api, rating_pad
 from display import api as display_api
-from display import metrics_api, reports_api, reports_views, trends_api
-from display import wall as display_wall
+from display.wall import views as wall_views
+from display.wall.api import hourly as hourly_api
+from display.wall.api import metrics as metrics_api
 from hall import api as hall_api
-from hall import apologies_api
 from queueing import api as queueing_api
 from recovery.api import complaints as complaints_api
 from recovery.api import incidents as incidents_api
+from reports.api import apologies as apologies_api
+from reports.api import daily as reports_api
+from reports.api import interruptions as interruptions_api
 
 counter_actions = [
     ("open", counters_api.CounterOpenApi),
@@ -73,7 +76,7 @@ api_v1 = [
     path("halls/<slug:hall>/metrics/", metrics_api.HallMetricsApi.as_view(), name="metrics"),
     path(
         "halls/<slug:hall>/metrics/hourly/",
-        trends_api.HallHourlyApi.as_view(),
+        hourly_api.HallHourlyApi.as_view(),
         name="metrics-hourly",
     ),
     path("halls/<slug:hall>/tickets/", queueing_api.TicketIssueApi.as_view(), name="ticket-issue"),
@@ -136,10 +139,10 @@ urlpatterns = [
     re_path(rf"^admin/hall/(?P<model>{MOVED_TO_RECOVERY})/(?P<rest>.*)$", admin_moved),
     path("admin/", admin.site.urls),
     path("display/", include("display.urls")),
-    path("wall/<slug:hall>/", display_wall.wall_page, name="wall"),
+    path("wall/<slug:hall>/", wall_views.wall_page, name="wall"),
     path("console/", include("counters.urls")),
     path("rate/<int:counter_id>/", rating_pad.rating_pad, name="rating-pad"),
-    path("reports/<slug:hall>/", reports_views.daily_report_page, name="reports"),
+    path("", include("reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", healthz),
     path("", include("queueing.urls")),

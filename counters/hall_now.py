@@ -2,18 +2,19 @@
 (serving, idle, paused with its reason and duration, closed) and who is waiting for each business
 type (counts, lanes, longest and mean wait, the estimate for a new ticket).
 
-One copy for display.metrics (the wall) and recovery.alerts (the alert check), so the alerts are
-raised from exactly the figures the wall shows. Read-only.
+One copy for display.wall.metrics (the wall) and recovery.alerts (the alert check), so the
+alerts are raised from exactly the figures the wall shows. Read-only.
 """
 
 import datetime
 from collections import defaultdict
 
 from django.db.models import Max
-from django.utils import translation
 
 from counters.models import Counter, CounterState, Interruption, PauseReason
+from hall.i18n import in_both_languages
 from hall.models import BusinessType, Hall, IncidentMode
+from hall.people import display_name
 from hall.selectors import incident_affects, incident_public, open_incidents
 from queueing import forecast
 from queueing.models import ACTIVE_STATUSES, Lane, Ticket
@@ -32,18 +33,10 @@ def mean(values) -> int | None:
     return round(sum(values) / len(values)) if values else None
 
 
-def display_name(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
-
-
 def labels(choice) -> tuple[str, str, str]:
     """(active language, Chinese, English) of a TextChoices member's label."""
-    active = str(choice.label)
-    with translation.override("zh-hans"):
-        zh = str(choice.label)
-    with translation.override("en"):
-        en = str(choice.label)
-    return active, zh, en
+    both = in_both_languages(choice.label)
+    return str(choice.label), both["zh"], both["en"]
 
 
 def hall_now(*, hall: Hall, now: datetime.datetime) -> dict:

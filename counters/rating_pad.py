@@ -24,8 +24,9 @@ from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter, Rating
 from counters.satisfaction import RatingReason
+from hall.i18n import in_both_languages
 from hall.models import DeviceKind, Hall
-from hall.pages import Refused, device_or_staff, in_both_languages, refused_page
+from hall.pages import Refused, device_or_staff, refused_page
 
 QUESTION_SECONDS = 30
 REASON_SECONDS = 15

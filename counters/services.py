@@ -34,13 +34,14 @@ from hall.errors import (
     TransferRefused,
 )
 from hall.i18n import localized_name
-from hall.models import ApologyPlace, ApologySource, BusinessType, EventKind, Role
+from hall.models import ApologyPlace, ApologySource, EventKind, Role
 from hall.selectors import lane_settings_subquery, staff_role, staff_role_subquery
 from hall.services import event_record, hall_lock_condition
 from queueing import router
 from queueing.models import ACTIVE_STATUSES, Outcome, Slot, Status, Ticket
 from queueing.notices import phone_notices_queue
 from queueing.selectors import hall_policy, router_candidates
+from queueing.services import transfer_business_type, transfer_check
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def _active_ticket(counter: Counter) -> Ticket | None:
     changes the counter's ticket hands the live frame its window, ``_window_in_hand``)."""
     # of=("self",): lock the ticket only. A bare FOR UPDATE also locked the joined business
     # type row, which every ticket issued of that type must share-lock for its foreign key:
-    # issuing and serving deadlocked on PostgreSQL (tests/services/test_concurrency_postgres.py).
+    # issuing and serving deadlocked on PostgreSQL (tests/integration/test_concurrency_postgres.py).
     window = {"active": None, Slot.GREETED: None, Slot.ATTENDED: None}  # live_window's keys
     for ticket in (
         Ticket.objects.select_for_update(of=("self",))
@@ -435,14 +436,7 @@ def counter_transfer(
     ticket = _require_active(counter)
     business_type = ticket.business_type
     if business_type_code:
-        business_type = BusinessType.objects.filter(
-            hall=counter.hall, code=business_type_code, active=True
-        ).first()
-        if business_type is None:
-            raise TransferRefused(
-                _("Unknown or inactive business type: %(code)s") % {"code": business_type_code},
-                fields={"business_type": "unavailable"},
-            )
+        business_type = transfer_business_type(hall_id=counter.hall_id, code=business_type_code)
     target = None
     if target_counter_id is not None:
         target = Counter.objects.filter(pk=target_counter_id, hall=counter.hall).first()
@@ -470,19 +464,7 @@ def counter_transfer(
                 fields={"counter": "VIP only"},
             )
     else:
-        if business_type.pk == ticket.business_type_id:
-            raise TransferRefused(
-                _("The ticket is already for %(name)s.") % {"name": localized_name(business_type)},
-                fields={"business_type": "same business type"},
-            )
-        servers = business_type.counters.exclude(pk=counter.pk)
-        if ticket.lane != router.Lane.VIP:  # a VIP-only counter would never call it
-            servers = servers.exclude(vip_mode=router.VipMode.VIP_ONLY)
-        if not servers.exists():
-            raise TransferRefused(
-                _("No other counter handles %(name)s.") % {"name": localized_name(business_type)},
-                fields={"business_type": "no counter serves it"},
-            )
+        transfer_check(ticket=ticket, business_type=business_type, from_counter=counter)
     previous = {"business_type": ticket.business_type.code, "status": ticket.status}
     ticket.status = Status.WAITING
     ticket.business_type = business_type

@@ -29,8 +29,6 @@ from django.utils.translation import gettext_lazy as _
 from counters.models import Counter
 from display import tickers
 from display.board import BOARD, board_frame
-from display.metrics import hall_metrics
-from display.metrics_stream import localized, metrics_frame, ticker_join, ticker_leave
 from display.publisher import MESSAGE_TYPE, counter_group, encode, hall_group
 from display.selectors import (
     counter_incidents,
@@ -40,6 +38,8 @@ from display.selectors import (
     hall_seq,
     hall_snapshot,
 )
+from display.wall.metrics import hall_metrics
+from display.wall.stream import localized, metrics_frame, ticker_join, ticker_leave
 from hall.auth import device_for_token
 from hall.models import DeviceKind, Hall
 from hall.selectors import staff_role
@@ -271,9 +271,9 @@ class LobbyConsumer(_Stream):
 class WallConsumer(LobbyConsumer):
     """/ws/halls/{hall}/wall/: the manager's wall, for the hall's staff only.
 
-    Its snapshot also carries ``metrics`` (display.metrics), and every event of the hall pokes
+    Its snapshot also carries ``metrics`` (display.wall.metrics), and every event of the hall pokes
     the process's metrics ticker, which pushes ``{"type": "metrics"}`` frames a few seconds
-    apart at most (display.metrics_stream). Lobby displays get neither."""
+    apart at most (display.wall.stream). Lobby displays get neither."""
 
     devices_allowed = False
     ticker = None

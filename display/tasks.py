@@ -1,9 +1,9 @@
 """Thin Celery tasks for the wall's history. Each is idempotent (one snapshot per hall and
-5-minute slot: display/snapshots.py)."""
+5-minute slot: display/wall/snapshots.py)."""
 
 from celery import shared_task
 
-from display.snapshots import metrics_snapshot_take, open_hall_ids
+from display.wall.snapshots import metrics_snapshot_take, open_hall_ids
 from hall.models import Hall
 
 

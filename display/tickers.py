@@ -7,7 +7,7 @@ computations at least ``min_interval`` apart whatever the event rate, computes o
 thread, off any request and any lock), and calls ``deliver(stream, result)`` for each stream
 of the hall in this process. Without events it recomputes every ``refresh`` seconds (waits grow).
 
-Two kinds run here: the wall's metrics (display.metrics_stream) and the lobby's board of waiting
+Two kinds run here: the wall's metrics (display.wall.stream) and the lobby's board of waiting
 counts and estimated waits (display.board). A hall with no stream connected costs nothing.
 With the Redis layer and several ASGI processes, each process computes for its own streams:
 a hall whose streams are spread over k processes is computed at most k times per interval.

@@ -10,7 +10,7 @@ Anyone else gets a plain 403 or 404 page that says why.
 
 The screens are bilingual signs: every label shows in Chinese and, under it, in English,
 whatever the browser's language. Labels are marked for translation with English msgids and
-rendered in both languages here (``hall.pages.in_both_languages``).
+rendered in both languages here (``hall.i18n.in_both_languages``).
 """
 
 from django.conf import settings
@@ -20,8 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from counters.models import Counter
+from hall.i18n import in_both_languages
 from hall.models import DeviceKind, Hall
-from hall.pages import Refused, device_or_staff, in_both_languages
+from hall.pages import Refused, device_or_staff
 
 DISPLAY_DEVICES = (DeviceKind.DISPLAY, DeviceKind.KIOSK)
 

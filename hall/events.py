@@ -20,18 +20,26 @@ EventSubscriber = Callable[..., None]
 ResetSubscriber = Callable[..., None]  # called as subscriber(hall_id=int, seq=int, reason=str)
 
 _subscribers: list[EventSubscriber] = []
+_late_subscribers: list[EventSubscriber] = []
 _reset_subscribers: list[ResetSubscriber] = []
 
 
-def event_subscribe(subscriber: EventSubscriber) -> None:
-    """Register ``subscriber`` once (a second registration of the same function is ignored)."""
-    if subscriber not in _subscribers:
-        _subscribers.append(subscriber)
+def event_subscribe(subscriber: EventSubscriber, *, after_publishers: bool = False) -> None:
+    """Register ``subscriber`` once (a second registration of the same function is ignored).
+
+    ``after_publishers``: call it after every other subscriber, so that what it does after
+    commit comes after the live frames of the same change (recovery's alert check, whose
+    ``alert.raised`` must not reach a display before the event that caused it).
+    """
+    chosen = _late_subscribers if after_publishers else _subscribers
+    if subscriber not in _subscribers and subscriber not in _late_subscribers:
+        chosen.append(subscriber)
 
 
 def event_notify(*, event, ticket=None, counter=None) -> None:
-    """Call every subscriber, in registration order (``hall.services.event_record`` only)."""
-    for subscriber in tuple(_subscribers):
+    """Call every subscriber, in registration order, the late ones last
+    (``hall.services.event_record`` only)."""
+    for subscriber in (*_subscribers, *_late_subscribers):
         subscriber(event=event, ticket=ticket, counter=counter)
 
 

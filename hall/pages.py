@@ -1,15 +1,11 @@
 """What every page of the product shares in its views."""
 
 from django.shortcuts import render
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from hall.auth import device_for_token
 from hall.models import Hall
 from hall.selectors import staff_role
-
-# The languages of the screens customers face (displays, rating pad): both at once.
-SIGN_LANGUAGES = ("zh-hans", "en")
 
 
 class Refused(Exception):
@@ -41,15 +37,6 @@ def staff_hall(*, user, code: str, roles, refusal) -> tuple[Hall, str]:
     if hall is None:
         raise Refused(404, _("No hall with this code."))
     return hall, role_in(user=user, hall=hall, roles=roles, refusal=refusal)
-
-
-def in_both_languages(text) -> dict:
-    """A lazy string in each language of a customer-facing screen: {"zh": ..., "en": ...}."""
-    result = {}
-    for language in SIGN_LANGUAGES:
-        with translation.override(language):
-            result[language.split("-")[0]] = str(text)
-    return result
 
 
 def device_or_staff(

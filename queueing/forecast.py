@@ -51,6 +51,17 @@ also misses the mean itself where a wait is the minimum or maximum of random tim
 fixed (replay k uses ``random.Random(k)``), so one state gives one estimate.
 ``replays=AUTO`` samples only where it is cheap and matters: see ``SAMPLED_*`` below. Measured
 against the expected-value replay and an oracle bound in deploy/bench/results/estimates.md.
+
+Why this is not the simulator's engine (queueing/simulation/engine.py), though both replay the
+router event by event: the forecast runs inside a request or a board computation on *expected*
+values from one frozen state (residual services, arrivals injected only where they can overtake,
+probes that take no service, no no-shows, pauses of assumed length) and must answer in about a
+millisecond; the simulator *draws* every arrival, service, no-show and pause of a whole day (or
+a million customers) from a scenario, models clerks' behaviour (recall waits, open hours) and
+keeps tallies. A shared core would carry the union of both event sets into the hot path. What
+they must share, they share: the router (every decision) and ``router_candidates``' view of the
+pool; tests/queueing/test_forecast.py and deploy/bench/estimate_accuracy.py hold the forecast
+against the simulator's outcomes.
 """
 
 from __future__ import annotations

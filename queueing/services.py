@@ -282,6 +282,41 @@ def ticket_cancel(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
     return ticket
 
 
+def transfer_business_type(*, hall_id: int, code: str) -> BusinessType:
+    """The active business type ``code`` of the hall a ticket is transferred to, else refused.
+    The one copy for the greeter's and the counter's transfer (counters.services)."""
+    business_type = BusinessType.objects.filter(hall_id=hall_id, code=code, active=True).first()
+    if business_type is None:
+        raise TransferRefused(
+            _("Unknown or inactive business type: %(code)s") % {"code": code},
+            fields={"business_type": "unavailable"},
+        )
+    return business_type
+
+
+def transfer_check(*, ticket: Ticket, business_type: BusinessType, from_counter=None) -> None:
+    """May ``ticket`` move to ``business_type``? Not to its own, and only if some counter
+    (other than ``from_counter``, the one transferring it) could ever call it."""
+    if business_type.pk == ticket.business_type_id:
+        raise TransferRefused(
+            _("The ticket is already for %(name)s.") % {"name": localized_name(business_type)},
+            fields={"business_type": "same business type"},
+        )
+    servers = business_type.counters.all()
+    if from_counter is not None:
+        servers = servers.exclude(pk=from_counter.pk)
+    if ticket.lane != Lane.VIP:  # a VIP-only counter would never call it
+        servers = servers.exclude(vip_mode=VipMode.VIP_ONLY)
+    if not servers.exists():
+        name = {"name": localized_name(business_type)}
+        message = (
+            _("No counter handles %(name)s.")
+            if from_counter is None
+            else _("No other counter handles %(name)s.")
+        )
+        raise TransferRefused(message % name, fields={"business_type": "no counter serves it"})
+
+
 def ticket_transfer(*, ticket: Ticket, business_type_code: str, actor, reason: str = "") -> Ticket:
     """Move a waiting ticket to another business type (the greeter sent the customer to the
     wrong queue, or the customer changed their mind).
@@ -297,32 +332,13 @@ def ticket_transfer(*, ticket: Ticket, business_type_code: str, actor, reason: s
     role = staff_role(user=actor, hall=ticket.hall)
     if role not in ISSUING_ROLES:
         raise Forbidden(_("Only this hall's staff may transfer tickets."))
-    business_type = BusinessType.objects.filter(
-        hall_id=ticket.hall_id, code=business_type_code, active=True
-    ).first()
-    if business_type is None:
-        raise TransferRefused(
-            _("Unknown or inactive business type: %(code)s") % {"code": business_type_code},
-            fields={"business_type": "unavailable"},
-        )
+    business_type = transfer_business_type(hall_id=ticket.hall_id, code=business_type_code)
     with transaction.atomic():
         hall_lock(hall_id=ticket.hall_id)
         previous = Ticket.objects.select_related("business_type").filter(pk=ticket.pk).first()
         if previous is None or previous.status != Status.WAITING:
             raise InvalidTransition(_("Only a waiting ticket can be transferred here."))
-        if business_type.pk == previous.business_type_id:
-            raise TransferRefused(
-                _("The ticket is already for %(name)s.") % {"name": localized_name(business_type)},
-                fields={"business_type": "same business type"},
-            )
-        servers = business_type.counters.all()
-        if previous.lane != Lane.VIP:  # a VIP-only counter would never call it
-            servers = servers.exclude(vip_mode=VipMode.VIP_ONLY)
-        if not servers.exists():
-            raise TransferRefused(
-                _("No counter handles %(name)s.") % {"name": localized_name(business_type)},
-                fields={"business_type": "no counter serves it"},
-            )
+        transfer_check(ticket=previous, business_type=business_type)
         updated = Ticket.objects.filter(pk=ticket.pk, status=Status.WAITING).update(
             business_type=business_type,
             window_counter=None,

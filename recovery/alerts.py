@@ -3,12 +3,13 @@
 ``alert_raise`` and ``alert_clear`` are the only writers of ``ManagerAlert``. Each writes its
 audit event (``alert.raised`` / ``alert.cleared``) in the same transaction, so the wall hears of
 it live; raising also tells the hall's managers by e-mail through Celery after commit
-(``hall.tasks.alert_notify``, idempotent by a compare-and-set on ``notified_at``).
+(``recovery.tasks.alert_notify``, idempotent by a compare-and-set on ``notified_at``).
 
-``alerts_check`` is the periodic check (Celery beat every minute, and after the wall's metrics
-are computed, ``display.metrics_stream``): a business type whose longest wait passes the hall's
-target or whose waiting count passes its threshold, and a counter paused too long, each raise
-an alert with a suggestion; each clears when its condition ends.
+``alerts_check`` is the check (Celery beat every minute, and after the events that can raise or
+clear an alert, ``recovery.hooks``; never from the wall, which only reads): a business type
+whose longest wait passes the hall's target or whose waiting count passes its threshold, and a
+counter paused too long, each raise an alert with a suggestion; each clears when its condition
+ends.
 """
 
 import datetime
@@ -16,10 +17,11 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from counters.hall_now import hall_now
 from counters.models import Counter, CounterState, PauseReason
+from hall.i18n import in_both_languages
 from hall.models import EventKind, Hall, Role, StaffMembership
 from hall.outbox import task_send_on_commit
 from hall.services import event_record
@@ -182,8 +184,8 @@ def _counter_suggestion(counters: list[dict], code: str) -> tuple[str, str, list
 def alert_conditions(*, hall: Hall, metrics: dict) -> dict[tuple[str, str], dict]:
     """The alerts the hall's metrics call for, by (kind, subject), with their texts.
 
-    Pure: reads only ``metrics`` (``display.metrics.hall_metrics``), so the periodic check and
-    the wall stream decide alike.
+    Pure: reads only ``metrics`` (``alert_figures``: the figures of ``counters.hall_now``, the
+    same the wall shows), so the alerts and the wall agree.
     """
     wanted: dict[tuple[str, str], dict] = {}
     target_s = hall.target_wait_minutes * 60
@@ -224,11 +226,8 @@ def alert_conditions(*, hall: Hall, metrics: dict) -> dict[tuple[str, str], dict
         if pause is None or pause["seconds"] <= hall.pause_alert_minutes * 60:
             continue
         minutes = _minutes(pause["seconds"])
-        label = PauseReason(pause["reason"]).label
-        with translation.override("zh-hans"):
-            label_zh = str(label)
-        with translation.override("en"):
-            label_en = str(label)
+        label = in_both_languages(PauseReason(pause["reason"]).label)
+        label_zh, label_en = label["zh"], label["en"]
         wanted[(AlertKind.LONG_PAUSE, f"counter:{c['id']}")] = {
             "message_zh": f"{c['number']}号窗口已暂停{minutes}分钟({label_zh})",
             "message_en": (f"Counter {c['number']} has been paused for {minutes} min ({label_en})"),

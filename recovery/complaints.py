@@ -26,12 +26,14 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hall.errors import DomainError, Forbidden, InvalidInput, NotFound
+from hall.i18n import in_both_languages
 from hall.models import EventKind, Hall, Role
+from hall.people import display_name
 from hall.selectors import staff_role
 from hall.services import event_record
 from recovery.alerts import alert_clear, alert_raise
@@ -230,7 +232,7 @@ class ComplaintKpis:
         has not missed its promise, and counting it as late would make the rate drop every time
         a complaint comes in. The unreplied are not lost from view: they lower the reply rate,
         and those past their deadline are counted as ``overdue``. (The wall's figures in
-        display.metrics use the same two definitions.)
+        display.wall.metrics use the same two definitions.)
         """
         return self.replied_on_time / self.replied if self.replied else None
 
@@ -310,12 +312,8 @@ def _local(hall: Hall, at: datetime.datetime) -> str:
 
 
 def _labels(complaint: Complaint) -> tuple[str, str]:
-    label = ComplaintCategory(complaint.category).label
-    with translation.override("zh-hans"):
-        zh = str(label)
-    with translation.override("en"):
-        en = str(label)
-    return zh, en
+    both = in_both_languages(ComplaintCategory(complaint.category).label)
+    return both["zh"], both["en"]
 
 
 def complaints_page_url(hall: Hall) -> str:
@@ -392,7 +390,7 @@ def complaint_escalate(*, complaint_id: int, now: datetime.datetime | None = Non
         complaint = Complaint.objects.select_related("hall", "owner").get(pk=complaint_id)
         hall = complaint.hall
         zh, en = _labels(complaint)
-        owner = complaint.owner.get_full_name() or complaint.owner.get_username()
+        owner = display_name(complaint.owner)
         due = _local(hall, complaint.callback_due_at)
         alert_raise(
             hall=hall,

@@ -22,8 +22,9 @@ from django.core import signing
 from django.core.mail import EmailMessage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
+from hall.i18n import label_in_both
 from hall.models import Incident
 from hall.selectors import incident_public
 from recovery.models import EscalationAttempt, EscalationLevel, NotificationChannel
@@ -124,15 +125,6 @@ _SUBJECT = {
 }
 
 
-def _in_both_languages(label) -> str:
-    """A model label (e.g. the kind of fault) in Chinese and English, e.g. "网络 network"."""
-    with translation.override("zh-hans"):
-        zh = str(label())
-    with translation.override("en"):
-        en = str(label())
-    return zh if zh == en else f"{zh} {en}"
-
-
 def email_text(*, incident: Incident, event: str, round_number: int) -> tuple[str, str]:
     """Subject and body of the e-mail. Both languages in one message, like the apology: the
     people told (the department, the manager, the region) read one or the other, and the mail
@@ -141,8 +133,8 @@ def email_text(*, incident: Incident, event: str, round_number: int) -> tuple[st
     opened = timezone.localtime(incident.opened_at, hall.tz)
     codes = incident_public(incident)["business_types"]
     affected = "全部业务 all business types" if codes is None else ", ".join(codes)
-    kind = _in_both_languages(incident.get_kind_display)
-    severity = _in_both_languages(incident.get_severity_display)
+    kind = label_in_both(incident.get_kind_display)
+    severity = label_in_both(incident.get_severity_display)
     subject = f"[{hall.name}] {_SUBJECT[event]}: {kind} ({severity}) #{incident.pk}"
     lines = [
         f"{_SUBJECT[event]} — {hall.name} ({hall.code})",

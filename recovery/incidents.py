@@ -32,11 +32,15 @@ from hall.models import (
     Role,
 )
 from hall.outbox import task_send_on_commit
+from hall.people import display_name
 from hall.selectors import incident_public, staff_role
 from hall.services import event_record
 from queueing.models import Ticket
 from recovery.escalation import department_for
 
+# Who may report, acknowledge (without the department's signed link) and resolve a fault: the
+# hall's clerks and managers. A greeter sees incidents (the list, the apologies) but handles
+# none; README "A greeter and incidents" says the same.
 INCIDENT_ROLES = (Role.CLERK, Role.MANAGER)
 
 
@@ -206,7 +210,7 @@ def incident_acknowledge(
         _require_staff(user=user, hall=incident.hall)
     by = (by or "").strip()[:150]
     if not by and user is not None:
-        by = (user.get_full_name() or user.get_username())[:150]
+        by = display_name(user)[:150]
     if not by:
         raise InvalidInput(_("Say who acknowledges."), fields={"by": "required"})
     with transaction.atomic():

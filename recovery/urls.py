@@ -18,9 +18,4 @@ urlpatterns = [
         complaints.complaints_page,
         name="complaints-page",
     ),
-    path(
-        "console/<slug:hall>/interruptions/",
-        complaints.interruptions_page,
-        name="interruptions-page",
-    ),
 ]

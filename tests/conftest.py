@@ -30,7 +30,7 @@ def pytest_configure(config):
     # The stream tests count every frame a wall receives; the wall's timed metrics frames are
     # tested on their own (tests/display/test_wall_stream.py turns them on).
     settings.WALL_METRICS_PUSH = False
-    settings.ALERT_PLANNER_ADVICE = False  # a search of seconds; tests/hall/test_alerts.py
+    settings.ALERT_PLANNER_ADVICE = False  # a search of seconds; tests/recovery/test_alerts.py
     layer = settings.CHANNEL_LAYERS["default"]
     if layer["BACKEND"].startswith("channels_redis"):
         # The xdist workers share one Redis, and each has its own test database where halls

@@ -1,7 +1,7 @@
 """deploy/ says one process layout five times (Procfile, gunicorn configs, compose, k8s, nginx):
 the REST API and pages on the WSGI web tier, the WebSockets (/ws/) on the ASGI ws tier. These
 tests read the files (Docker cannot run on the development machines) and hold them to each other;
-tests/services/test_process_layout.py runs the Procfile's processes for real.
+tests/integration/test_process_layout.py runs the Procfile's processes for real.
 """
 
 import re

@@ -28,7 +28,8 @@ from tests.conftest import counter
 from tests.factories import issue
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ["config", "hall", "queueing", "counters", "recovery", "display"]  # the Makefile's I18N_APPS
+# The Makefile's I18N_APPS
+APPS = ["config", "hall", "queueing", "counters", "recovery", "display", "reports"]
 LOCALE = "zh_Hans"
 
 

@@ -1,14 +1,11 @@
 """The services reach the live side only through hall's event hook (hall/events.py): no module
-of the apps below display imports it at module level. (recovery/alerts.py still imports display's
-metrics inside a function, one of the cycles issue 15 takes apart; it is listed here so that a
-new one fails this test.)"""
+of the apps below display imports it, at module level or inside a function."""
 
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BELOW_DISPLAY = ("hall", "queueing", "counters")
-KNOWN_INSIDE_A_FUNCTION = {("recovery/alerts.py", "display.metrics")}
+BELOW_DISPLAY = ("hall", "queueing", "counters", "recovery")
 
 
 def _display_imports(path: Path):
@@ -28,7 +25,7 @@ def test_no_app_below_display_imports_it():
         for path in (ROOT / app).rglob("*.py"):
             for module in _display_imports(path):
                 found.add((str(path.relative_to(ROOT)), module))
-    assert found <= KNOWN_INSIDE_A_FUNCTION, sorted(found - KNOWN_INSIDE_A_FUNCTION)
+    assert sorted(found) == []
 
 
 def test_display_registers_its_publisher_on_the_hook():

@@ -4,9 +4,10 @@ Builds one busy hall in a scratch database: 20 counters (16 open: 14 serving, 2 
 2 closed), 6 business types, 24 clerks, ``--tickets`` tickets today (default 1,500) issued from
 08:30 to 15:00 local time (most done, some no-shows, cancellations, transfers, 45 waiting),
 14 days of history before it (for the wait forecast's service statistics), 600 ratings,
-30 complaints, one open incident, two open alerts. Then computes ``display.metrics.hall_metrics``
-at 15:00 and reports the queries per computation and the time per computation, with the
-forecast's per-hall history cache warm (every push but the first in 10 minutes) and cold.
+30 complaints, one open incident, two open alerts. Then computes
+``display.wall.metrics.hall_metrics`` at 15:00 and reports the queries per computation and the
+time per computation, with the forecast's per-hall history cache warm (every push but the first
+in 10 minutes) and cold.
 
     .venv/bin/python deploy/bench/metrics_bench.py                 # SQLite, a temporary file
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/metrics \\
@@ -233,7 +234,7 @@ def measure(hall, now, runs: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from display.metrics import hall_metrics
+    from display.wall.metrics import hall_metrics
 
     hall_metrics(hall=hall, now=now)  # warm connections and the history cache
     with CaptureQueriesContext(connection) as warm_queries:

@@ -5,7 +5,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 import hall.models
-import queueing.router
+import hall.lanes  # was queueing.router.Lane, the same enum (issue 15 moved it to hall)
 from django.conf import settings
 from django.db import migrations, models
 
@@ -119,7 +119,7 @@ class Migration(migrations.Migration):
             name='LaneSetting',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lane', models.CharField(choices=[(queueing.router.Lane['VIP'], queueing.router.Lane['VIP']), (queueing.router.Lane['PRIORITY'], queueing.router.Lane['PRIORITY']), (queueing.router.Lane['NORMAL'], queueing.router.Lane['NORMAL'])], max_length=10, verbose_name='lane')),
+                ('lane', models.CharField(choices=[(hall.lanes.Lane['VIP'], hall.lanes.Lane['VIP']), (hall.lanes.Lane['PRIORITY'], hall.lanes.Lane['PRIORITY']), (hall.lanes.Lane['NORMAL'], hall.lanes.Lane['NORMAL'])], max_length=10, verbose_name='lane')),
                 ('weight', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name='weight')),
                 ('strict', models.BooleanField(default=False, verbose_name='strict')),
                 ('hall', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lane_settings', to='hall.hall')),

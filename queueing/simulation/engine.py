@@ -26,6 +26,12 @@ the counter's own window plus, per business type and lane it serves, the first `
 tickets it may take in issue order. Within a lane issue order is priority order, so the decision
 is the one the whole pool would give (tests/queueing/test_simulation.py checks it against
 ``full_pool=True``).
+
+Why the forecast (queueing/forecast.py) has its own, smaller replay instead of this engine: it
+runs on expected values from one frozen state within a millisecond, with none of the draws,
+clerk behaviour (no-shows, recalls, open hours, pauses) or tallies this engine carries for a
+day; both decide every call with the same ``router.call_next`` on the same candidates, and the
+estimate's accuracy is measured against this engine (deploy/bench/estimate_accuracy.py).
 """
 
 from __future__ import annotations

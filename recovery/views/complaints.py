@@ -1,12 +1,10 @@
-"""Pages: complaints (首问负责制) for clerks and managers, the interruptions report for managers.
+"""The complaints page (首问负责制) for clerks and managers.
 
 ``/console/<hall>/complaints/``: register a complaint (optionally about the ticket being served:
 ``?ticket=<id>``, or the ticket at the clerk's own counter), the open complaints with the time
 left to each promised callback, and a reply form on each. A clerk sees the complaints they own;
 a manager sees all of the hall's. Plain HTML forms posted to the page itself, which calls the
 services and redirects (post/redirect/get), so the page works without JavaScript.
-
-``/console/<hall>/interruptions/?date=YYYY-MM-DD``: the day's pauses by clerk and reason.
 """
 
 import datetime
@@ -19,9 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from counters.reports import interruptions_report
 from counters.selectors import clerk_counter
-from hall.apology_log import local_day
+from hall.days import local_day
 from hall.errors import DomainError
 from hall.models import Hall, Role
 from hall.pages import Refused, refused_page, staff_hall
@@ -39,8 +36,6 @@ from recovery.models import ComplaintCategory, ComplaintStatus
 COMPLAINT_ROLES = (Role.CLERK, Role.MANAGER)
 COMPLAINTS_SCREEN = gettext_lazy("Complaints")
 COMPLAINTS_REFUSAL = gettext_lazy("Complaints are for the hall's clerks and managers.")
-INTERRUPTIONS_SCREEN = gettext_lazy("Service interruptions")
-INTERRUPTIONS_REFUSAL = gettext_lazy("The interruptions report is for the hall's managers.")
 REPLIED_SHOWN = 20
 
 
@@ -55,17 +50,6 @@ def time_left(seconds: float) -> str:
     if hours:
         return _("overdue by %(hours)s h %(minutes)s min") % {"hours": hours, "minutes": rest}
     return _("overdue by %(minutes)s min") % {"minutes": rest}
-
-
-def duration_text(seconds: int) -> str:
-    """ "1 h 5 min", "12 min 30 s", "40 s"."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
-    if minutes:
-        return _("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": secs}
-    return _("%(seconds)s s") % {"seconds": secs}
 
 
 def _ticket_choices(request, hall: Hall) -> list:
@@ -191,27 +175,3 @@ def complaints_page(request, hall: str):
         "max_callback": MAX_CALLBACK_MINUTES,
     }
     return render(request, "hall/complaints.html", context, status=status)
-
-
-@login_required
-def interruptions_page(request, hall: str):
-
-    try:
-        hall_obj, _role = staff_hall(
-            user=request.user, code=hall, roles=(Role.MANAGER,), refusal=INTERRUPTIONS_REFUSAL
-        )
-    except Refused as refusal:
-        return refused_page(
-            request, screen=INTERRUPTIONS_SCREEN, message=refusal.message, status=refusal.status
-        )
-    raw = request.GET.get("date", "")
-    status, error = 200, None
-    try:
-        date = datetime.date.fromisoformat(raw) if raw else hall_obj.service_date()
-    except ValueError:
-        date, status, error = hall_obj.service_date(), 400, _("Give the date as YYYY-MM-DD.")
-    report = interruptions_report(hall=hall_obj, date=date)
-    for row in (*report.interruptions, *report.by_clerk, *report.by_reason, report.total):
-        row.duration_text = duration_text(row.duration_s)
-    context = {"hall": hall_obj, "report": report, "date": date, "error": error}
-    return render(request, "hall/interruptions.html", context, status=status)

@@ -28,7 +28,7 @@ def in_memory_layer(settings):
     the services run, where REDIS_URL selects Redis: they test what the streams send, not the
     transport, and on a Redis shared by two xdist workers with a sender thread they timed out
     now and then (not diagnosed further). The Redis layers are tested end to end, with two real
-    server processes, in tests/services/test_display_processes.py; the Redis-down tests in
+    server processes, in tests/integration/test_display_processes.py; the Redis-down tests in
     test_publisher.py override this again."""
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -53,7 +53,7 @@ async def frame(stream: WebsocketCommunicator, timeout: float = 2) -> dict:
     return json.loads(await stream.receive_from(timeout))
 
 
-# Frames that are no event: they carry the stream's own seq (display.board, metrics_stream).
+# Frames that are no event: they carry the stream's own seq (display.board, display.wall.stream).
 NOT_EVENTS = ("heartbeat", "board")
 
 

@@ -1,4 +1,4 @@
-"""The wall's figures (display.metrics.hall_metrics) against hand-built ticket histories.
+"""The wall's figures (display.wall.metrics.hall_metrics) against hand-built ticket histories.
 
 Every history is driven through the real services with explicit times, in the hall "h1"
 (Asia/Shanghai, open all day; target wait 15 min). Times below are the hall's local time.
@@ -23,7 +23,7 @@ from counters.services import (
     counter_start,
     counter_transfer,
 )
-from display.metrics import hall_metrics, percentile
+from display.wall.metrics import hall_metrics, percentile
 from hall.models import BusinessType, Incident, IncidentMode, Role, StaffMembership
 from queueing.models import Ticket
 from queueing.services import ticket_cancel
@@ -36,7 +36,7 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 URL = "/api/v1/halls/h1/metrics/"
 
 # Every metrics computation reads this many times, whatever the hall's size (see the module
-# docstring of display.metrics; the forecast's history is cached per hall, warm here).
+# docstring of display.wall.metrics; the forecast's history is cached per hall, warm here).
 QUERY_BOUND = 17
 
 

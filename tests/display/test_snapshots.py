@@ -9,8 +9,8 @@ from django.conf import settings
 
 from counters.services import counter_call_next, counter_open
 from display.models import MetricsSnapshot
-from display.snapshots import metrics_snapshot_take, snapshot_slot
 from display.tasks import snapshot_metrics_all_halls, snapshot_metrics_for_hall
+from display.wall.snapshots import metrics_snapshot_take, snapshot_slot
 from hall.models import AuditEvent
 from tests.conftest import counter
 from tests.factories import OFFICE_HOURS, issue, payment_hall
@@ -67,7 +67,7 @@ def test_the_unique_slot_holds_when_two_workers_take_the_same_snapshot(hall, mon
     with time_machine.travel(AT_10_07, tick=False):
         metrics_snapshot_take(hall=hall)
         monkeypatch.setattr(
-            "display.snapshots.MetricsSnapshot.objects.filter",
+            "display.wall.snapshots.MetricsSnapshot.objects.filter",
             lambda **kw: MetricsSnapshot.objects.none(),
         )
         assert metrics_snapshot_take(hall=hall) is None

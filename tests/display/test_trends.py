@@ -1,4 +1,4 @@
-"""The wall's chart figures (display.trends.hall_hourly and its API) against hand-built ticket
+"""The wall's chart figures (display.wall.trends.hall_hourly and its API) against hand-built ticket
 histories: arrivals, waiting at the end of each hour, served and service level, for today and
 for the typical day (the same weekday of the previous four weeks)."""
 
@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from counters.models import Counter
-from display.trends import hall_hourly
+from display.wall.trends import hall_hourly
 from hall.models import Device, DeviceKind
 from hall.services import device_register
 from queueing.models import Status, Ticket

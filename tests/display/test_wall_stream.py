@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from counters.services import counter_open, counter_pause
-from display.metrics_stream import ticker_for
+from display.wall.stream import ticker_for
 from recovery.models import AlertKind, ManagerAlert
 from tests.conftest import counter
 from tests.display.conftest import act
@@ -102,9 +102,10 @@ async def test_a_burst_of_events_costs_a_few_computations_and_lobbies_get_none(
     for got in frames:
         events = [f for f in got if f["type"] not in ("metrics", "heartbeat")]
         pushed = [f for f in got if f["type"] == "metrics"]
-        # The 50 issues and the alert the walls' computation raised (past the hall's threshold
-        # of 15 waiting). Two committers at once may reach the layer out of order: the stream
-        # then answers the gap with a snapshot, so the frames are in order but maybe not all.
+        # The 50 issues and the alert recovery raised after the issue that passed the hall's
+        # threshold of 15 waiting (the wall's computation only reads). Two committers at once
+        # may reach the layer out of order: the stream then answers the gap with a snapshot,
+        # so the frames are in order but maybe not all.
         seqs = [f["seq"] for f in events]
         assert seqs == sorted(set(seqs)) and seqs[-1] == 51
         assert 1 <= len(pushed) <= bound
@@ -123,7 +124,7 @@ async def test_a_burst_of_events_costs_a_few_computations_and_lobbies_get_none(
     assert len(lobby.snapshot_text) and "metrics" not in lobby.snapshot
 
 
-async def test_a_long_pause_raises_its_alert_from_the_walls_computation(
+async def test_a_long_pause_raises_its_alert_after_commit_and_the_wall_shows_it(
     hall, greeter, clerk_a, manager, streams
 ):
     one = await act(counter, hall, 1)

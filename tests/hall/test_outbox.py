@@ -14,7 +14,7 @@ from hall.outbox import outbox_reset, task_send
 from recovery.alerts import alerts_untold
 from recovery.models import AlertKind, ManagerAlert
 from recovery.tasks import alert_notify, check_alerts_all_halls
-from tests.hall.test_alerts import raise_long_wait
+from tests.recovery.test_alerts import raise_long_wait
 from tests.tools.clock import Clock
 
 pytestmark = pytest.mark.django_db

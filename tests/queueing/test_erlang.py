@@ -1,7 +1,7 @@
 """Erlang C (queueing.simulation.theory) and a quick check of the simulator against it.
 
 The ±7% check at rho = 0.85 and 0.7 with the customers it needs is in
-tests/services/test_simulation_theory.py (it takes several seconds); the one here is small and
+tests/integration/test_simulation_theory.py (it takes several seconds); the one here is small and
 uses a tolerance matched to its size (about four standard errors).
 """
 
