@@ -254,11 +254,19 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
         raise CounterBusy()
 
     skills = frozenset(counter.business_types.values_list("pk", flat=True).order_by())
+    # Issue 16: a ticket greeted at a busy counter may be called here (the greeting binds the
+    # order, not the counter), unless the hall keeps the older binding.
+    candidates, busy = router_candidates(
+        counter=counter,
+        business_type_ids=skills,
+        greeting_binds_counter=counter.hall.greeting_binds_counter,
+    )
     decision = router.call_next(
         counter=router.Counter(id=counter.pk, business_types=skills, vip_mode=counter.vip_mode),
-        tickets=router_candidates(counter=counter, business_type_ids=skills),
+        tickets=candidates,
         policy=hall_policy(hall=counter.hall),
         now=now.timestamp(),
+        busy=busy,
     )
     if decision.called is None:
         return Window(None, None, None)
@@ -277,6 +285,7 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
             Ticket.objects.filter(pk=choice.id, status=Status.WAITING).update(
                 window_counter=counter, window_slot=slot
             )
+    _greet_next_where_taken(decision)
 
     by_id = Ticket.objects.select_related("business_type", "counter").in_bulk(
         [t.id for t in decision.window if t is not None]
@@ -294,9 +303,30 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
         attended=window.attended.number if window.attended else None,
         taken_from_others=[t.id for t in decision.taken],
         taken_from_counters=sorted({t.slot_counter for t in decision.taken if t.slot_counter}),
+        greeted_elsewhere=decision.called.slot == Slot.GREETED
+        and decision.called.slot_counter != counter.pk,
     )
     phone_notices_queue(counter=counter, called=window.called, greeted=window.greeted)
     return window
+
+
+def _greet_next_where_taken(decision: router.Decision) -> None:
+    """The counter whose greeted ticket this call took greets its attended ticket now (issue 16:
+    ``decision.promoted``), and its customer is told to get ready there. Nothing to do on most
+    calls; when there is, two small queries on rows the decision names (no hall-wide read)."""
+    if not decision.promoted:
+        return
+    for promoted in decision.promoted:
+        Ticket.objects.filter(
+            pk=promoted.id,
+            status=Status.WAITING,
+            window_counter_id=promoted.slot_counter,
+            window_slot=Slot.ATTENDED,
+        ).update(window_slot=Slot.GREETED)
+    for ticket in Ticket.objects.filter(
+        pk__in=[t.id for t in decision.promoted], window_slot=Slot.GREETED
+    ).select_related("hall", "window_counter"):
+        phone_notices_queue(counter=ticket.window_counter, called=None, greeted=ticket)
 
 
 @transaction.atomic

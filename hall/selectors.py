@@ -47,6 +47,7 @@ def hall_policy(*, hall: Hall) -> router.Policy:
         strict=frozenset(strict),
         max_wait=hall.max_wait_minutes * 60.0,
         window_depth=hall.window_depth,
+        greeting_binds_counter=hall.greeting_binds_counter,
     )
 
 

@@ -1,6 +1,6 @@
 """Reads about tickets: the router's candidates for a counter, and a customer's own view."""
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -37,22 +37,45 @@ def _as_router_ticket(row: dict) -> router.Ticket:
     )
 
 
-def router_candidates(*, counter, business_type_ids) -> list[router.Ticket]:
-    """The waiting tickets the router may need for ``counter``, in issue order.
+def router_candidates(
+    *, counter, business_type_ids, greeting_binds_counter: bool = False
+) -> tuple[list[router.Ticket], frozenset]:
+    """The waiting tickets the router may need for ``counter``, in issue order, and the busy
+    counters among those whose greeted tickets it is handed (the router's ``busy``).
 
-    Bounded: the counter's own window (at most two) plus the first few eligible tickets of each
-    lane, read along the ``ticket_waiting_queue`` partial index. The number of queries and rows
-    does not grow with the number of people waiting.
+    Bounded: the counter's own window (at most two) and, unless the hall binds the greeting to
+    the counter, the windows of the busy counters whose greeted ticket it may serve (two per
+    counter of the hall at most; issue 16), in the same query; plus the first few eligible
+    tickets of each lane, read along the ``ticket_waiting_queue`` partial index. The number of
+    queries and rows does not grow with the number of people waiting.
     """
     waiting = Ticket.objects.filter(hall_id=counter.hall_id, status=Status.WAITING)
-    eligible = waiting.filter(business_type_id__in=business_type_ids).filter(
-        Q(pinned_counter__isnull=True) | Q(pinned_counter=counter.pk),
+    servable = waiting.filter(business_type_id__in=business_type_ids).filter(
+        Q(pinned_counter__isnull=True) | Q(pinned_counter=counter.pk)
+    )
+    eligible = servable.filter(
         Q(window_slot__isnull=True) | Q(window_slot=Slot.ATTENDED) | Q(window_counter=counter.pk),
     )
     lanes = [Lane.VIP] if counter.vip_mode == router.VipMode.VIP_ONLY else list(Lane)
-    rows = {
-        row["id"]: row for row in waiting.filter(window_counter=counter.pk).values(*_ROUTER_FIELDS)
-    }
+    windows = Q(window_counter=counter.pk)
+    if not greeting_binds_counter:
+        busy_holders = (
+            servable.filter(window_slot=Slot.GREETED, lane__in=lanes)
+            .exclude(window_counter=counter.pk)
+            .filter(
+                Exists(
+                    Ticket.objects.filter(
+                        counter_id=OuterRef("window_counter_id"), status__in=ACTIVE_STATUSES
+                    )
+                )
+            )
+            .values("window_counter_id")
+        )
+        windows |= Q(window_counter__in=Subquery(busy_holders))
+    rows = {row["id"]: row for row in waiting.filter(windows).values(*_ROUTER_FIELDS)}
+    busy = frozenset(
+        row["window_counter_id"] for row in rows.values() if row["window_counter_id"] != counter.pk
+    )
     for lane in lanes:
         for row in (
             eligible.filter(lane=lane)
@@ -62,7 +85,7 @@ def router_candidates(*, counter, business_type_ids) -> list[router.Ticket]:
             rows[row["id"]] = row
     tickets = [_as_router_ticket(row) for row in rows.values()]
     tickets.sort(key=lambda t: (t.issued_at, t.id))
-    return tickets
+    return tickets, busy
 
 
 def counter_window(*, counter) -> dict:
