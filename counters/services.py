@@ -272,14 +272,21 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
     counter = _lock(counter_id, user=user, routing=True)
     _ensure_can_call(counter)
     skills = frozenset(counter.skills)
-    candidates = router_candidates(counter=counter, business_type_ids=skills)
-    if candidates.busy:  # read after the hall lock was taken, in a statement of its own
+    candidates = router_candidates(
+        counter=counter,
+        business_type_ids=skills,
+        greeting_binds_counter=counter.hall.greeting_binds_counter,
+    )
+    if candidates.counter_busy:  # read after the hall lock was taken, in a statement of its own
         raise CounterBusy()
+    # Issue 16: a ticket greeted at a busy counter may be called here (the greeting binds the
+    # order, not the counter), unless the hall keeps the older binding.
     decision = router.call_next(
         counter=router.Counter(id=counter.pk, business_types=skills, vip_mode=counter.vip_mode),
         tickets=candidates.tickets,
         policy=hall_policy(hall=counter.hall, lane_settings=counter.lane_settings),
         now=now.timestamp(),
+        busy=candidates.busy,
     )
     if decision.called is None:
         return Window(None, None, None)
@@ -303,6 +310,7 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
             window_counter=counter,
             window_slot=Case(*(When(pk=pk, then=Value(slot)) for pk, slot in slots.items())),
         )
+    _greet_next_where_taken(decision)
 
     by_id = Ticket.objects.select_related("business_type", "counter").in_bulk(
         [t.id for t in decision.window if t is not None]
@@ -320,9 +328,30 @@ def counter_call_next(*, counter_id: int, user, now: datetime.datetime | None = 
         attended=window.attended.number if window.attended else None,
         taken_from_others=[t.id for t in decision.taken],
         taken_from_counters=sorted({t.slot_counter for t in decision.taken if t.slot_counter}),
+        greeted_elsewhere=decision.called.slot == Slot.GREETED
+        and decision.called.slot_counter != counter.pk,
     )
     phone_notices_queue(counter=counter, called=window.called, greeted=window.greeted)
     return window
+
+
+def _greet_next_where_taken(decision: router.Decision) -> None:
+    """The counter whose greeted ticket this call took greets its attended ticket now (issue 16:
+    ``decision.promoted``), and its customer is told to get ready there. Nothing to do on most
+    calls; when there is, two small queries on rows the decision names (no hall-wide read)."""
+    if not decision.promoted:
+        return
+    for promoted in decision.promoted:
+        Ticket.objects.filter(
+            pk=promoted.id,
+            status=Status.WAITING,
+            window_counter_id=promoted.slot_counter,
+            window_slot=Slot.ATTENDED,
+        ).update(window_slot=Slot.GREETED)
+    for ticket in Ticket.objects.filter(
+        pk__in=[t.id for t in decision.promoted], window_slot=Slot.GREETED
+    ).select_related("hall", "window_counter"):
+        phone_notices_queue(counter=ticket.window_counter, called=None, greeted=ticket)
 
 
 @transaction.atomic

@@ -70,10 +70,12 @@ class HallAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "window_depth",
+                    "greeting_binds_counter",
                     "max_wait_minutes",
                     "target_wait_minutes",
                     "service_level_target_percent",
                     "recall_limit",
+                    "recall_cooldown_seconds",
                     "announce_english",
                 ]
             },

@@ -414,6 +414,14 @@ class _Run:
                     break
         for tid in self.windows[i].values():
             chosen[tid] = waiting[tid]
+        if not self.policy.greeting_binds_counter:  # promises of busy counters it may serve
+            for j, window in enumerate(self.windows):
+                tid = window.get(router.Slot.GREETED)
+                if j == i or tid is None or j in self.idle:
+                    continue
+                if waiting[tid].business_type in rc.business_types:
+                    for slot_tid in window.values():
+                        chosen[slot_tid] = waiting[slot_tid]
         order = self.order
         return sorted(chosen.values(), key=lambda t: order[t.id])
 
@@ -423,7 +431,10 @@ class _Run:
         if not tickets:
             return None, False
         self.calls += 1
-        decision = router.call_next(counter=self.rcs[i], tickets=tickets, policy=self.policy, now=t)
+        busy = {rc.id for j, rc in enumerate(self.rcs) if j != i and j not in self.idle}
+        decision = router.call_next(
+            counter=self.rcs[i], tickets=tickets, policy=self.policy, now=t, busy=busy
+        )
         called = decision.called
         if called is None:
             return None, False
@@ -443,6 +454,11 @@ class _Run:
                     ticket.id, ticket.business_type, ticket.lane, ticket.issued_at, slot, cid
                 )
                 window[slot] = ticket.id
+        for ticket in decision.promoted:  # the greeting counter greets its next
+            holder = self.windows[self.index[ticket.slot_counter]]
+            del holder[router.Slot.ATTENDED]
+            holder[router.Slot.GREETED] = ticket.id
+            waiting[ticket.id] = ticket
         return called, bool(decision.released)
 
 

@@ -4,7 +4,14 @@ Pure Python on plain data, no Django: the live system (queueing.services), the s
 property tests all run this same code. DESIGN.md's routing policy is the specification:
 
 * A counter first calls its own greeted ticket: greeting is a promise ("请A013号准备").
-* Otherwise it calls the best waiting ticket it can serve. "Best" is accumulating priority
+* Otherwise it calls the best waiting ticket it can serve, which may be a ticket greeted at
+  another counter that is still busy: the greeting binds the order, not the counter (issue 16).
+  No later arrival, whatever its lane, is called before a greeted ticket this counter may take:
+  if one was issued before the best ticket, the earliest such greeted ticket is called instead.
+  The counter it was greeted at keeps its attended ticket, now greeted there (``promoted``).
+  A hall may keep the stricter binding (``Policy.greeting_binds_counter``): a greeted ticket
+  then waits for its own counter, and a counter may idle while only others' promises wait.
+* "Best" is accumulating priority
   (Kleinrock's delay-dependent priority): lane weight x time waited, highest first, ties by issue
   time, then id. A lane marked strict is strictly ahead of all non-strict lanes (strict lanes among
   themselves in VIP, priority, normal order, then by issue time).
@@ -13,8 +20,9 @@ property tests all run this same code. DESIGN.md's routing policy is the specifi
 * VIP counters: ``vip_first`` treats the VIP lane as strict at that counter (others when no VIP
   waits); ``vip_only`` serves nothing but the VIP lane.
 * After a call the counter's window is refilled with the same ordering: greeted (depth >= 1),
-  then attended (depth 2). A ticket greeted at another counter is never taken; a ticket attended
-  at another counter is provisional and may be taken by the counter that calls first.
+  then attended (depth 2). A ticket greeted at another counter is never moved into this
+  counter's window (only called, as above); a ticket attended at another counter is provisional
+  and may be taken by the counter that calls first.
 * A ticket transferred to a specific counter (``pinned_counter``) is eligible only there.
 
 Performance: within one lane the ordering is monotone in issue time (same weight; the guard is
@@ -25,7 +33,7 @@ sorts at most 3k of them, far under a millisecond for thousands waiting.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Container, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -51,6 +59,8 @@ class Policy:
     strict: frozenset[str] = frozenset()
     max_wait: float | None = 30 * 60.0  # seconds; None disables the guard
     window_depth: int = 2
+    # The stricter, older rule: a greeted ticket is called only by the counter that greeted it.
+    greeting_binds_counter: bool = False
 
     def __post_init__(self) -> None:
         if self.window_depth not in (0, 1, 2):
@@ -86,22 +96,52 @@ class Decision:
     greeted: Ticket | None
     attended: Ticket | None
     released: tuple[Ticket, ...] = ()  # this counter's window tickets it no longer holds
-    taken: tuple[Ticket, ...] = ()  # attended tickets taken from another counter's window
+    taken: tuple[Ticket, ...] = ()  # tickets taken from another counter's window
+    # Attended tickets of the counters whose greeted ticket this call took, now greeted there
+    # (``slot_counter`` is that counter): the greeting counter greets its next.
+    promoted: tuple[Ticket, ...] = ()
 
     @property
     def window(self) -> tuple[Ticket | None, Ticket | None, Ticket | None]:
         return self.called, self.greeted, self.attended
 
 
-def can_take(ticket: Ticket, counter: Counter) -> bool:
-    """May ``counter`` call or window ``ticket``? Skills, pins, VIP-only and others' promises."""
+def can_serve(ticket: Ticket, counter: Counter) -> bool:
+    """Could ``counter`` serve ``ticket`` at all? Skills, pins and VIP-only."""
     if ticket.business_type not in counter.business_types:
         return False
     if ticket.pinned_counter is not None and ticket.pinned_counter != counter.id:
         return False
-    if counter.vip_mode == VipMode.VIP_ONLY and ticket.lane != Lane.VIP:
+    return not (counter.vip_mode == VipMode.VIP_ONLY and ticket.lane != Lane.VIP)
+
+
+def can_take(ticket: Ticket, counter: Counter) -> bool:
+    """May ``counter`` put ``ticket`` in its window (or call it as the best ticket)? Skills, pins,
+    VIP-only, and others' promises (a ticket greeted elsewhere is called only through
+    ``greeted_elsewhere``, never re-greeted here)."""
+    if not can_serve(ticket, counter):
         return False
     return not (ticket.slot == Slot.GREETED and ticket.slot_counter != counter.id)
+
+
+def greeted_elsewhere(
+    tickets: Iterable[Ticket], *, counter: Counter, policy: Policy, busy: Container
+) -> Ticket | None:
+    """The earliest ticket greeted at another counter that is busy (in ``busy``) and that
+    ``counter`` may serve, or None; always None under ``greeting_binds_counter``. ``tickets``
+    in issue order. A greeting counter that is not busy is about to call its greeted ticket
+    itself (it has just finished), so its promise stays with it."""
+    if policy.greeting_binds_counter:
+        return None
+    for ticket in tickets:
+        if (
+            ticket.slot == Slot.GREETED
+            and ticket.slot_counter != counter.id
+            and ticket.slot_counter in busy
+            and can_serve(ticket, counter)
+        ):
+            return ticket
+    return None
 
 
 def order_key(ticket: Ticket, *, counter: Counter, policy: Policy, now: float) -> tuple:
@@ -149,18 +189,35 @@ def best(
     return candidates[:k]
 
 
+def _precedes(a: Ticket, b: Ticket) -> bool:
+    return (a.issued_at, _tiebreak(a.id)) < (b.issued_at, _tiebreak(b.id))
+
+
 def call_next(
-    *, counter: Counter, tickets: Sequence[Ticket], policy: Policy, now: float
+    *,
+    counter: Counter,
+    tickets: Sequence[Ticket],
+    policy: Policy,
+    now: float,
+    busy: Container = frozenset(),
 ) -> Decision:
     """Decide what ``counter`` calls now and how its window is refilled.
 
     ``tickets`` are the waiting tickets (in issue order) that may concern this counter: at least
-    every ticket it could take, plus its own greeted and attended ones.
+    every ticket it could take, plus its own greeted and attended ones, the tickets greeted at
+    busy counters it may serve and those counters' attended tickets. ``busy``: the ids of the
+    counters with a called or serving ticket (others' greeted tickets are taken only from them).
     """
     own = [t for t in tickets if t.slot is not None and t.slot_counter == counter.id]
     promised = next((t for t in own if t.slot == Slot.GREETED), None)
 
     depth = policy.window_depth
+    if promised is None:
+        top = best(tickets, counter=counter, policy=policy, now=now, k=1)
+        other = greeted_elsewhere(tickets, counter=counter, policy=policy, busy=busy)
+        # A promise goes before every later arrival: call it unless the best ticket came first.
+        if other is not None and (not top or _precedes(other, top[0])):
+            promised = other
     if promised is not None:
         rest = [t for t in tickets if t.id != promised.id]
         chosen = [promised, *best(rest, counter=counter, policy=policy, now=now, k=depth)]
@@ -174,4 +231,14 @@ def call_next(
     taken = tuple(
         t for t in chosen if t is not None and t.slot is not None and t.slot_counter != counter.id
     )
-    return Decision(called, greeted, attended, released, taken)
+    promoted = ()
+    if called is not None and called.slot == Slot.GREETED and called.slot_counter != counter.id:
+        holder = called.slot_counter
+        promoted = tuple(
+            Ticket(
+                t.id, t.business_type, t.lane, t.issued_at, Slot.GREETED, holder, t.pinned_counter
+            )  # fmt: skip
+            for t in tickets
+            if t.slot == Slot.ATTENDED and t.slot_counter == holder and t.id not in kept
+        )
+    return Decision(called, greeted, attended, released, taken, promoted)

@@ -57,6 +57,7 @@ def hall_policy(*, hall: Hall, lane_settings=None) -> router.Policy:
         strict=frozenset(strict),
         max_wait=hall.max_wait_minutes * 60.0,
         window_depth=hall.window_depth,
+        greeting_binds_counter=hall.greeting_binds_counter,
     )
 
 
@@ -74,64 +75,109 @@ def _as_router_ticket(row: dict) -> router.Ticket:
 
 @dataclass(frozen=True)
 class Candidates:
-    busy: bool  # the counter already has a called or serving ticket
+    counter_busy: bool  # the counter already has a called or serving ticket
     tickets: list[router.Ticket]  # in issue order
+    busy: frozenset  # the busy counters whose windows are among the tickets (router's ``busy``)
 
 
-def router_candidates(*, counter, business_type_ids) -> Candidates:
-    """The waiting tickets the router may need for ``counter``, and whether it is busy.
+def router_candidates(
+    *, counter, business_type_ids, greeting_binds_counter: bool = False
+) -> Candidates:
+    """The waiting tickets the router may need for ``counter``, whether the counter is busy,
+    and the busy counters among those whose greeted tickets it is handed.
 
-    Bounded: the counter's called or serving ticket, its own window (at most two) plus the first
-    few eligible tickets of each lane, read along the ``ticket_waiting_queue`` partial index.
-    One query whatever the number of people waiting (``_CANDIDATES_SQL``).
+    Bounded: the counter's called or serving ticket; its own window (at most two); unless the
+    hall binds the greeting to the counter, the windows of the busy counters whose greeted
+    ticket it may serve (two per counter of the hall at most; issue 16), found from the hall's
+    counters along the one-active-ticket-per-counter and one-ticket-per-slot indexes; plus the
+    first few eligible tickets of each lane, read along the ``ticket_waiting_queue`` partial
+    index. One query whatever the number of people waiting (``_candidates_sql``).
     """
     lanes = [Lane.VIP] if counter.vip_mode == router.VipMode.VIP_ONLY else list(Lane)
     skills = sorted(business_type_ids)
-    sql, params = _candidates_sql(lanes=len(lanes) if skills else 0, skills=len(skills))
+    sql, params = _candidates_sql(
+        lanes=len(lanes) if skills else 0,
+        skills=len(skills),
+        greeted_elsewhere=bool(skills) and not greeting_binds_counter,
+    )
     params = params(hall=counter.hall_id, counter=counter.pk, skills=skills, lanes=lanes)
-    rows = {t.pk: t for t in Ticket.objects.raw(sql, params)}  # a window ticket may lead a lane
-    busy = any(t.status in ACTIVE_STATUSES for t in rows.values())
+    rows: dict[int, Ticket] = {}
+    busy = set()
+    for t in Ticket.objects.raw(sql, params):
+        rows.setdefault(t.pk, t)  # a window ticket may also lead its lane
+        if t.part == _GREETED_ELSEWHERE:
+            busy.add(t.window_counter_id)
     tickets = [_as_router_ticket(vars(t)) for t in rows.values() if t.status == Status.WAITING]
     tickets.sort(key=lambda t: (t.issued_at, t.id))
-    return Candidates(busy=busy, tickets=tickets)
+    return Candidates(
+        counter_busy=any(t.status in ACTIVE_STATUSES for t in rows.values()),
+        tickets=tickets,
+        busy=frozenset(busy),
+    )
+
+
+_GREETED_ELSEWHERE = 2  # the candidates' part that reads busy counters' windows
 
 
 @functools.cache
-def _candidates_sql(*, lanes: int, skills: int):
+def _candidates_sql(*, lanes: int, skills: int, greeted_elsewhere: bool):
     """The candidates' one statement for a counter with ``skills`` business types, reading
-    ``lanes`` lanes, and the function that orders its parameters.
+    ``lanes`` lanes (and the windows of busy counters greeting someone it may serve when
+    ``greeted_elsewhere``), and the function that orders its parameters.
 
     Raw SQL, built once per shape: the ORM cannot order and limit inside a UNION on SQLite, and
-    composing five querysets cost more CPU than the database spent on them. Each lane's part is
-    a subquery (``SELECT * FROM (... ORDER BY ... LIMIT n)``), which both databases accept.
+    composing the querysets cost more CPU than the database spent on them. Each part is a
+    subquery (``SELECT * FROM (... ORDER BY ... LIMIT n)``), which both databases accept, with
+    its number as ``part``.
     """
     t = Ticket._meta.db_table
+    counters = Counter._meta.db_table
+    counter_hall = Counter._meta.get_field("hall").column
     col = {f: Ticket._meta.get_field(f).column for f in _CANDIDATE_FIELDS}
     fields = ", ".join(col[f] for f in _CANDIDATE_FIELDS)
     waiting = f"{col['hall']} = %s AND {col['status']} = %s"
-    active_statuses = ", ".join(["%s"] * len(ACTIVE_STATUSES))
-    parts = [
-        f"SELECT * FROM (SELECT {fields} FROM {t} WHERE {col['counter']} = %s "  # noqa: S608
-        f"AND {col['status']} IN ({active_statuses}) LIMIT 1) active",
-        f"SELECT {fields} FROM {t} WHERE {waiting} AND {col['window_counter']} = %s",  # noqa: S608
-    ]
+    actives = ", ".join(["%s"] * len(ACTIVE_STATUSES))
     in_skills = ", ".join(["%s"] * skills)
-    eligible = (
+    servable = (
         f"{waiting} AND {col['business_type']} IN ({in_skills}) "
-        f"AND ({col['pinned_counter']} IS NULL OR {col['pinned_counter']} = %s) "
-        f"AND ({col['window_slot']} IS NULL OR {col['window_slot']} = %s "
+        f"AND ({col['pinned_counter']} IS NULL OR {col['pinned_counter']} = %s)"
+    )
+    parts = [
+        f"SELECT {fields}, 0 AS part FROM {t} WHERE {col['counter']} = %s "  # noqa: S608
+        f"AND {col['status']} IN ({actives})",
+        f"SELECT {fields}, 1 AS part FROM {t} WHERE {waiting} "  # noqa: S608
+        f"AND {col['window_counter']} = %s",
+    ]
+    if greeted_elsewhere:
+        busy_counters = (
+            f"SELECT a.{col['counter']} FROM {t} a WHERE a.{col['counter']} IN "  # noqa: S608
+            f"(SELECT c.id FROM {counters} c WHERE c.{counter_hall} = %s AND c.id <> %s) "
+            f"AND a.{col['status']} IN ({actives})"
+        )
+        parts.append(
+            f"SELECT {fields}, {_GREETED_ELSEWHERE} AS part FROM {t} WHERE {waiting} "  # noqa: S608
+            f"AND {col['window_counter']} IN (SELECT {col['window_counter']} FROM {t} "
+            f"WHERE {col['window_counter']} IN ({busy_counters}) "
+            f"AND {col['window_slot']} = %s AND {servable} AND {col['lane']} IN "
+            f"({', '.join(['%s'] * lanes)}))"
+        )
+    eligible = (
+        f"{servable} AND ({col['window_slot']} IS NULL OR {col['window_slot']} = %s "
         f"OR {col['window_counter']} = %s)"
     )
     parts += [
-        f"SELECT * FROM (SELECT {fields} FROM {t} WHERE {eligible} "  # noqa: S608
-        f"AND {col['lane']} = %s ORDER BY {col['issued_at']}, {col['id']} "
-        f"LIMIT {CANDIDATES_PER_LANE}) lane{i}"
+        f"SELECT * FROM (SELECT {fields}, {3 + i} AS part FROM {t} "  # noqa: S608
+        f"WHERE {eligible} AND {col['lane']} = %s "
+        f"ORDER BY {col['issued_at']}, {col['id']} LIMIT {CANDIDATES_PER_LANE}) lane{i}"
         for i in range(lanes)
     ]
     sql = " UNION ALL ".join(parts)
 
     def params(*, hall, counter, skills, lanes):
         out = [counter, *ACTIVE_STATUSES, hall, Status.WAITING, counter]
+        if greeted_elsewhere:
+            out += [hall, Status.WAITING, hall, counter, *ACTIVE_STATUSES, Slot.GREETED]
+            out += [hall, Status.WAITING, *skills, counter, *lanes]
         for lane in lanes:
             out += [hall, Status.WAITING, *skills, counter, Slot.ATTENDED, counter, lane]
         return out

@@ -60,8 +60,24 @@ class Hall(models.Model):
             "0: call only; 1: also greet the next; 2: serve one, greet two, attend to three."
         ),
     )
+    greeting_binds_counter = models.BooleanField(
+        _("a greeted customer waits for the greeting counter"),
+        default=False,
+        help_text=_(
+            "Off (recommended): the greeting keeps the customer's place in the order, and any "
+            "counter that can serve them and calls while the greeting counter is busy takes "
+            "them. On: the older rule; a greeted customer is called only by the counter that "
+            "greeted them, while other counters may stand idle (the staffing planner shows "
+            "what it costs)."
+        ),
+    )
     recall_limit = models.PositiveSmallIntegerField(
         _("recall limit"), default=3, help_text=_("After this many recalls, suggest a no-show.")
+    )
+    recall_cooldown_seconds = models.PositiveSmallIntegerField(
+        _("recall cool-down (seconds)"),
+        default=30,
+        help_text=_("A recall sooner than this after the call or the last recall is refused."),
     )
     announce_english = models.BooleanField(_("announce calls in English too"), default=True)
     pause_alert_minutes = models.PositiveSmallIntegerField(

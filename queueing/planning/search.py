@@ -220,13 +220,20 @@ def suggest(
             progress(index + 1, len(hours))
 
     # 2. Hours whose customers miss the target in the whole day: one counter more in each (or,
-    # if it has every counter, in the next hour that has not: its customers wait into it).
+    # if it has every counter, in the hour before it that has not: the queue it inherits comes
+    # from there; failing that, in the next hour that has not: its customers wait into it).
     evaluation = run(staffing)
-    for _round in range(high - low + 1):
+    for _round in range(2 * (high - low + 1)):
         raised = set()
         for missed in (h.hour for h in evaluation.hours if h.meets_target is False):
-            later = [h for h in hours if h >= missed and staffing[h] < high and h not in raised]
-            if later:
+            if staffing[missed] < high:
+                raised.add(missed)
+                continue
+            earlier = [h for h in hours if h < missed and staffing[h] < high and h not in raised]
+            later = [h for h in hours if h > missed and staffing[h] < high and h not in raised]
+            if earlier:
+                raised.add(earlier[-1])
+            elif later:
                 raised.add(later[0])
         if not raised:
             break

@@ -13,7 +13,9 @@ Clerks, as on the console:
 * The decision is applied exactly as ``counters.services.counter_call_next`` applies it: the
   moved tickets' slots are cleared, the called ticket leaves the pool, and the greeted and
   attended tickets take this counter's slots (an attended ticket may have been taken from
-  another counter's window; a greeted one never is: the router does not offer it).
+  another counter's window). A ticket greeted at a busy counter may be called by another counter
+  (issue 16; not under ``greeting_binds_counter``), and that counter's attended ticket is then
+  greeted there (``decision.promoted``).
 * A called customer comes at once and is served, unless a no-show (probability
   ``no_show.probability``): then the counter waits ``recall_wait_s`` and calls next.
 * A pause stops calling (the customer in service finishes first) and releases the counter's
@@ -22,8 +24,9 @@ Clerks, as on the console:
   hours reach the end of the day stays until nobody it may serve is waiting.
 
 The router is handed what the live system hands it (``queueing.selectors.router_candidates``):
-the counter's own window plus, per business type and lane it serves, the first ``1 + depth``
-tickets it may take in issue order. Within a lane issue order is priority order, so the decision
+the counter's own window, the greeted tickets of busy counters it may serve with those counters'
+attended tickets, plus, per business type and lane it serves, the first ``1 + depth`` tickets it
+may take in issue order. Within a lane issue order is priority order, so the decision
 is the one the whole pool would give (tests/queueing/test_simulation.py checks it against
 ``full_pool=True``).
 
@@ -116,6 +119,7 @@ class _Day:
         self.service_mean = {bt.code: bt.service.mean_s for bt in scenario.business_types}
         self.start_s, self.end_s = scenario.start_hour * HOUR, scenario.end_hour * HOUR
         self.called: set | None = set() if audit else None
+        self.busy = _Busy(self.counters)
 
     # -- scheduling ---------------------------------------------------------------------------
 
@@ -284,6 +288,17 @@ class _Day:
                     break
         for tid in counter.window.values():
             chosen[tid] = waiting[tid]
+        if not self.policy.greeting_binds_counter:
+            skills = counter.rc.business_types
+            for other in self.counters.values():
+                if other is counter or other.active is None:
+                    continue
+                tid = other.window.get(GREETED)
+                if tid is not None and waiting[tid].business_type in skills:
+                    chosen[tid] = waiting[tid]
+                    attended = other.window.get(ATTENDED)
+                    if attended is not None:
+                        chosen[attended] = waiting[attended]
         if len(chosen) > 1:
             return [chosen[tid] for tid in sorted(chosen)]  # ids are in issue order
         return list(chosen.values())
@@ -293,7 +308,7 @@ class _Day:
         if not tickets:
             return
         decision = router.call_next(counter=counter.rc, tickets=tickets, policy=self.policy,
-                                    now=now)  # fmt: skip
+                                    now=now, busy=self.busy)  # fmt: skip
         called = decision.called
         if called is None:
             return
@@ -318,6 +333,11 @@ class _Day:
                     ticket.id, ticket.business_type, ticket.lane, ticket.issued_at, slot, cid
                 )
                 counter.window[slot] = ticket.id
+        for ticket in decision.promoted:  # the greeting counter greets its next
+            holder = counters[ticket.slot_counter]
+            del holder.window[ATTENDED]
+            holder.window[GREETED] = ticket.id
+            waiting[ticket.id] = ticket
         counter.active, counter.called_at = called, now
         if self.observer is not None:
             self.observer.on_called(called.id, now)
@@ -401,6 +421,7 @@ class _Day:
                             awaiting=c.awaiting)  # fmt: skip
             twin[c] = copy
         clone.counters = {cid: twin[c] for cid, c in self.counters.items()}
+        clone.busy = _Busy(clone.counters)
         key_of = {id(q): key for key, q in self.queues.items()}
         for c, copy in twin.items():
             copy.queues = [clone.queues[key_of[id(q)]] for q in c.queues]
@@ -470,6 +491,19 @@ class _Day:
         for ticket in self.waiting.values():
             if ticket.slot is not None and held.get(ticket.id) != ticket.slot_counter:
                 raise AssertionError(f"ticket {ticket.id} has a slot no counter holds")
+
+
+class _Busy:
+    """The router's ``busy``: the counters with a called or serving ticket, read live."""
+
+    __slots__ = ("counters",)
+
+    def __init__(self, counters: dict) -> None:
+        self.counters = counters
+
+    def __contains__(self, cid) -> bool:
+        counter = self.counters.get(cid)
+        return counter is not None and counter.active is not None
 
 
 def _unslotted(ticket: router.Ticket) -> router.Ticket:

@@ -383,7 +383,11 @@ def _counter(data, prefix, codes) -> CounterSpec:
 
 
 def _policy(data, prefix) -> router.Policy:
-    _no_unknown(data, {"weights", "strict", "max_wait_minutes", "window_depth"}, prefix)
+    _no_unknown(
+        data,
+        {"weights", "strict", "max_wait_minutes", "window_depth", "greeting_binds_counter"},
+        prefix,
+    )
     weights = dict(router.DEFAULT_WEIGHTS)
     strict = set()
     raw_weights = _get(data, "weights", prefix, default={})
@@ -400,8 +404,17 @@ def _policy(data, prefix) -> router.Policy:
     depth = _num(data, "window_depth", prefix, default=2, low=0, high=2)
     if depth != int(depth):
         raise ScenarioError(f"{prefix}.window_depth", gettext_noop("must be 0, 1 or 2"))
+    binds = data.get("greeting_binds_counter", False)
+    if not isinstance(binds, bool):
+        raise ScenarioError(
+            f"{prefix}.greeting_binds_counter", gettext_noop("must be true or false")
+        )
     return router.Policy(
-        weights=weights, strict=frozenset(strict), max_wait=max_wait, window_depth=int(depth)
+        weights=weights,
+        strict=frozenset(strict),
+        max_wait=max_wait,
+        window_depth=int(depth),
+        greeting_binds_counter=binds,
     )
 
 

@@ -19,7 +19,7 @@ from hall.errors import (
     CounterPaused,
 )
 from hall.models import AuditEvent, LaneSetting
-from queueing.models import Lane, PriorityReason, Slot, Status, Ticket
+from queueing.models import Lane, NoticeKind, PhoneNotice, PriorityReason, Slot, Status, Ticket
 from tests.conftest import counter
 from tests.counters.actions import (
     events_since,
@@ -98,12 +98,15 @@ def test_a_greeted_ticket_is_called_next_even_if_a_vip_arrives(hall, greeter, cl
     assert reload(first).status == Status.DONE
 
 
-def test_another_counter_never_takes_a_ticket_greeted_elsewhere(hall, greeter, clerk_a, clerk_b):
+def test_under_the_binding_another_counter_never_takes_a_ticket_greeted_elsewhere(
+    hall, greeter, clerk_a, clerk_b
+):
     issue(hall, by=greeter, at=minutes_ago(5))
     greeted = issue(hall, by=greeter, at=minutes_ago(4))
     later = issue(hall, by=greeter, at=minutes_ago(1))
     hall.window_depth = 1
-    hall.save(update_fields=["window_depth"])
+    hall.greeting_binds_counter = True
+    hall.save(update_fields=["window_depth", "greeting_binds_counter"])
     c1 = opened(hall, 1, clerk_a)
     assert counter_call_next(counter_id=c1.pk, user=clerk_a).greeted == greeted
     c2 = opened(hall, 2, clerk_b)
@@ -112,7 +115,81 @@ def test_another_counter_never_takes_a_ticket_greeted_elsewhere(hall, greeter, c
     assert (reload(greeted).window_slot, reload(greeted).window_counter) == (Slot.GREETED, c1)
 
 
+def test_a_counter_that_calls_while_the_greeting_counter_is_busy_takes_the_greeted_customer(
+    hall, greeter, clerk_a, clerk_b
+):
+    """Issue 16: the greeting binds the order, not the counter. Counter 2 calls A002, greeted at
+    counter 1 (busy with A001), before the later A003; counter 1 now greets B001, which it was
+    attending, and the customers with a phone are told the counter that actually calls."""
+    issue(hall, by=greeter, at=minutes_ago(5))
+    greeted = issue(hall, by=greeter, at=minutes_ago(4), phone="13800000002")
+    # A top-up customer: counter 2 does not serve top-ups, so it leaves them to counter 1.
+    attended = issue(hall, "topup", by=greeter, at=minutes_ago(3), phone="13800000003")
+    later = issue(hall, by=greeter, at=minutes_ago(1))
+    c1 = opened(hall, 1, clerk_a)
+    first = counter_call_next(counter_id=c1.pk, user=clerk_a)
+    assert (first.greeted, first.attended) == (greeted, attended)
+    c2 = opened(hall, 2, clerk_b)
+    mark = last_event_id()
+    window = counter_call_next(counter_id=c2.pk, user=clerk_b)
+    assert window.called == greeted
+    assert window.greeted == later
+    taken = reload(greeted)
+    assert (taken.status, taken.counter, taken.window_slot) == (Status.CALLED, c2, None)
+    now_greeted = reload(attended)
+    assert (now_greeted.window_slot, now_greeted.window_counter) == (Slot.GREETED, c1)
+    event = AuditEvent.objects.get(id__gt=mark)
+    assert event.data["counter"] == 2
+    assert event.data["taken_from_counters"] == [c1.pk]
+    assert event.data["greeted_elsewhere"] is True
+    texts = dict(PhoneNotice.objects.filter(kind=NoticeKind.CALLED).values_list("ticket", "text"))
+    assert "到2号窗口" in texts[greeted.pk]
+    ready = PhoneNotice.objects.get(ticket=attended, kind=NoticeKind.GET_READY)
+    assert "1号窗口" in ready.text
+
+
+def test_an_idle_counter_does_not_take_the_promise_of_a_counter_that_is_about_to_call(
+    hall, greeter, clerk_a, clerk_b
+):
+    issue(hall, by=greeter, at=minutes_ago(5))
+    greeted = issue(hall, by=greeter, at=minutes_ago(4))
+    later = issue(hall, by=greeter, at=minutes_ago(1))
+    hall.window_depth = 1
+    hall.save(update_fields=["window_depth"])
+    c1 = opened(hall, 1, clerk_a)
+    assert counter_call_next(counter_id=c1.pk, user=clerk_a).greeted == greeted
+    serve_to_done(c1, clerk_a)  # counter 1 is free and will call its greeted customer next
+    c2 = opened(hall, 2, clerk_b)
+    assert counter_call_next(counter_id=c2.pk, user=clerk_b).called == later
+    assert counter_call_next(counter_id=c1.pk, user=clerk_a).called == greeted
+
+
 def test_an_attended_ticket_may_be_taken_by_another_counter(hall, greeter, clerk_a, clerk_b):
+    issue(hall, by=greeter, at=minutes_ago(5))
+    greeted = issue(hall, by=greeter, at=minutes_ago(4))
+    attended = issue(hall, by=greeter, at=minutes_ago(3))
+    c1 = opened(hall, 1, clerk_a)
+    assert counter_call_next(counter_id=c1.pk, user=clerk_a).attended == attended
+    c2 = opened(hall, 2, clerk_b)
+    mark = last_event_id()
+    window = counter_call_next(counter_id=c2.pk, user=clerk_b)
+    # Counter 1's promise is called first (it is busy); its attended customer is greeted here.
+    assert (window.called, window.greeted) == (greeted, attended)
+    taken = reload(attended)
+    assert (taken.status, taken.window_counter, taken.window_slot) == (
+        Status.WAITING,
+        c2,
+        Slot.GREETED,
+    )
+    event = AuditEvent.objects.get(id__gt=mark)
+    assert event.data["taken_from_others"] == [greeted.pk, attended.pk]
+
+
+def test_under_the_binding_an_attended_ticket_may_be_called_by_another_counter(
+    hall, greeter, clerk_a, clerk_b
+):
+    hall.greeting_binds_counter = True
+    hall.save(update_fields=["greeting_binds_counter"])
     issue(hall, by=greeter, at=minutes_ago(5))
     issue(hall, by=greeter, at=minutes_ago(4))
     attended = issue(hall, by=greeter, at=minutes_ago(3))

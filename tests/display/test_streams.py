@@ -220,6 +220,8 @@ async def test_counter_stream_gets_only_its_counters_events_chained_by_prev_seq(
 async def test_call_taking_another_counters_attended_ticket_reaches_that_counters_display(
     hall, display_device, greeter, clerk_a, clerk_b, streams
 ):
+    hall.greeting_binds_counter = True  # the older rule: only the attended ticket may move
+    await act(hall.save, update_fields=["greeting_binds_counter"])
     c1, c2 = await act(counter, hall, 1), await act(counter, hall, 2)
     for _ in range(3):
         await act(issue, hall, by=greeter)
@@ -238,6 +240,35 @@ async def test_call_taking_another_counters_attended_ticket_reaches_that_counter
     assert taken["prev_seq"] == one.snapshot["seq"]
     own = next(c for c in taken["counters"] if c["id"] == c1.pk)
     assert numbers(own, "current", "greeted", "attended") == ("A001", "A002", None)
+
+
+async def test_call_taking_another_counters_greeted_ticket_reaches_both_displays(
+    hall, display_device, greeter, clerk_a, clerk_b, streams
+):
+    """Issue 16: counter 2 calls A002, greeted at busy counter 1; counter 1's display shows the
+    customer it now greets (B001, a top-up that counter 2 does not serve), never A002."""
+    c1, c2 = await act(counter, hall, 1), await act(counter, hall, 2)
+    await act(issue, hall, by=greeter)
+    await act(issue, hall, by=greeter)
+    await act(issue, hall, "topup", by=greeter)
+    await act(counter_open, counter_id=c1.pk, user=clerk_a)
+    await act(counter_open, counter_id=c2.pk, user=clerk_b)
+    await act(counter_call_next, counter_id=c1.pk, user=clerk_a)  # A001; greets A002, attends B001
+    one = await streams.counter(c1, display_device)
+    lobby = await streams.lobby(display_device)
+    assert numbers(one.snapshot["counter"], "greeted", "attended") == ("A002", "B001")
+
+    await act(counter_call_next, counter_id=c2.pk, user=clerk_b)
+
+    for stream in (one, lobby):
+        taken = await event(stream)
+        assert taken["type"] == "ticket.called"
+        assert taken["counter"] == {"id": c2.pk, "number": 2}
+        assert taken["ticket"]["number"] == "A002"
+        assert taken["call"]["counter"] == 2
+        by_id = {c["id"]: c for c in taken["counters"]}
+        assert numbers(by_id[c1.pk], "current", "greeted", "attended") == ("A001", "B001", None)
+        assert numbers(by_id[c2.pk], "current") == ("A002",)
 
 
 async def test_cancelling_a_greeted_ticket_reaches_its_counters_display(

@@ -81,12 +81,22 @@ def test_a_vip_lane_overtakes_and_expected_vip_arrivals_delay_a_normal_ticket():
     assert forecast_new(calm, "pay", "normal") == 600.0
 
 
-def test_a_greeted_ticket_waits_for_its_own_counter():
+def test_a_greeted_ticket_goes_to_an_idle_counter_while_its_own_is_busy():
     a = CounterState("A", frozenset({"pay"}), serving_since=NOW, serving_business_type="pay")
     b = CounterState("B", frozenset({"pay"}))
     greeted = t(1, slot=router.Slot.GREETED, slot_counter="A")
     attended = t(2, slot=router.Slot.ATTENDED, slot_counter="A")
     s = state([a, b], [greeted, attended])
+    # Issue 16: B is idle and takes A's promise at once (A is busy), greeting A's attended one.
+    assert forecast.forecast(s) == {1: 0.0, 2: 300.0}
+
+
+def test_under_the_binding_a_greeted_ticket_waits_for_its_own_counter():
+    a = CounterState("A", frozenset({"pay"}), serving_since=NOW, serving_business_type="pay")
+    b = CounterState("B", frozenset({"pay"}))
+    greeted = t(1, slot=router.Slot.GREETED, slot_counter="A")
+    attended = t(2, slot=router.Slot.ATTENDED, slot_counter="A")
+    s = state([a, b], [greeted, attended], policy=router.Policy(greeting_binds_counter=True))
     # B is idle but may not take A's promise; it takes the attended one at once.
     assert forecast.forecast(s) == {1: 300.0, 2: 0.0}
 

@@ -304,9 +304,11 @@ def test_before_any_counter_opens_the_configured_counters_are_assumed(hall, gree
     _issue_payment_queue(hall, greeter)
     board_compute(hall.pk)  # the live tier's board after the last event (display.board)
     issued = ticket_issue(hall=hall, business_type_code="payment", issued_by=greeter)
-    # All four counters are assumed open: the four waiting go to counters 1, 2 and 4 and to
-    # counter 1's window, and counter 3 takes this ticket at once.
-    assert (issued.people_ahead, issued.estimated_wait_s) == (2, 0)
+    # All four counters are assumed open. Counter 1 calls the first payment and greets the
+    # top-up; counter 2 calls the second payment; counter 3 calls the top-up greeted at busy
+    # counter 1 (issue 16: the greeting binds the order, not the counter) and greets this
+    # ticket; counter 4 calls the service ticket. This one is called when counter 3 is done.
+    assert (issued.people_ahead, issued.estimated_wait_s) == (2, 180)
 
 
 def test_called_tickets_are_no_longer_ahead(hall, greeter, clerk_a):

@@ -32,6 +32,7 @@ from queueing.router import (
 BUSINESS_TYPES = ("bill", "sim", "broadband", "contract")
 COUNTER_IDS = ("c1", "c2", "c3")
 MINUTE = 60.0
+DEFAULT_POLICY = Policy()
 
 # Simulations draw a lot; the whole file should stay well under half a minute.
 single_decision = settings(max_examples=300, deadline=None)
@@ -56,6 +57,37 @@ def promise_of(counter: Counter, tickets: list[Ticket]) -> Ticket | None:
     return next(
         (t for t in tickets if t.slot == Slot.GREETED and t.slot_counter == counter.id), None
     )
+
+
+def greeted_at_a_busy_counter(counter, ticket, *, busy, policy) -> bool:
+    """Issue 16: the greeting binds the order, not the counter. A ticket greeted at another
+    counter that is busy may be called by any counter that can serve it (not under the hall's
+    older binding)."""
+    return (
+        not policy.greeting_binds_counter
+        and ticket.slot == Slot.GREETED
+        and ticket.slot_counter != counter.id
+        and ticket.slot_counter in busy
+        and ticket.business_type in counter.business_types
+        and ticket.pinned_counter in (None, counter.id)
+        and (counter.vip_mode != VipMode.VIP_ONLY or ticket.lane == Lane.VIP)
+    )
+
+
+def promises_elsewhere(counter, tickets, *, busy, policy) -> list[Ticket]:
+    return [t for t in tickets if greeted_at_a_busy_counter(counter, t, busy=busy, policy=policy)]
+
+
+def called_promise(decision, *, counter, tickets, busy, policy) -> Ticket | None:
+    """The promise this call keeps: the counter's own greeted ticket, or one greeted at a busy
+    counter that it called."""
+    own = promise_of(counter, tickets)
+    if own is not None:
+        return own
+    called = decision.called
+    if called is not None and greeted_at_a_busy_counter(counter, called, busy=busy, policy=policy):
+        return called
+    return None
 
 
 def is_overdue(ticket: Ticket, *, policy: Policy, now: float) -> bool:
@@ -89,18 +121,25 @@ def handed(decision: Decision) -> list[Ticket]:
     return [t for t in decision.window if t is not None]
 
 
-def assert_only_servable_tickets_handed(decision, *, counter, tickets) -> None:
-    promise = promise_of(counter, tickets)
+def assert_only_servable_tickets_handed(decision, *, counter, tickets, busy, policy) -> None:
+    promise = called_promise(decision, counter=counter, tickets=tickets, busy=busy, policy=policy)
     for ticket in handed(decision):
         if promise is not None and ticket is decision.called and ticket.id == promise.id:
-            continue  # the counter's own greeted ticket is a promise and is kept
+            continue  # a greeted ticket is a promise and is kept (here or at a busy counter)
         assert may_serve(counter, ticket), (counter, ticket)
 
 
-def assert_no_overdue_ticket_passed_over(decision, *, counter, tickets, policy, now) -> None:
+def assert_no_overdue_ticket_passed_over(
+    decision, *, counter, tickets, policy, now, busy=frozenset()
+) -> None:
     called = decision.called
-    promise = promise_of(counter, tickets)
+    promise = called_promise(decision, counter=counter, tickets=tickets, busy=busy, policy=policy)
     if called is None or (promise is not None and called.id == promise.id):
+        if promise is not None and promise is not promise_of(counter, tickets):
+            # A promise kept for a busy counter goes first only if issued before them all.
+            for ticket in tickets:
+                if may_serve(counter, ticket) and is_overdue(ticket, policy=policy, now=now):
+                    assert (called.issued_at, called.id) < (ticket.issued_at, ticket.id)
         return
     overdue = [
         t for t in tickets if may_serve(counter, t) and is_overdue(t, policy=policy, now=now)
@@ -110,7 +149,19 @@ def assert_no_overdue_ticket_passed_over(decision, *, counter, tickets, policy, 
         assert called.id == oldest.id, (called, oldest)
 
 
-def assert_window_bookkeeping(decision, *, counter, tickets) -> None:
+def assert_no_later_arrival_before_a_promise(decision, *, counter, tickets, busy, policy) -> None:
+    """No ticket issued after a greeted ticket this counter may call is called before it."""
+    if promise_of(counter, tickets) is not None:
+        return  # its own promise first, as ever
+    called = decision.called
+    for promise in promises_elsewhere(counter, tickets, busy=busy, policy=policy):
+        assert called is not None
+        assert (called.issued_at, called.id) <= (promise.issued_at, promise.id), (called, promise)
+
+
+def assert_window_bookkeeping(
+    decision, *, counter, tickets, busy=frozenset(), policy=DEFAULT_POLICY
+) -> None:
     by_id = {t.id: t for t in tickets}
     window = handed(decision)
     assert all(by_id.get(t.id) == t for t in window)
@@ -119,9 +170,10 @@ def assert_window_bookkeeping(decision, *, counter, tickets) -> None:
     assert decision.window[: len(window)] == tuple(window)
 
     promise = promise_of(counter, tickets)
+    elsewhere = promises_elsewhere(counter, tickets, busy=busy, policy=policy)
     if promise is not None:
         assert decision.called == promise
-    elif any(may_serve(counter, t) for t in tickets):
+    elif elsewhere or any(may_serve(counter, t) for t in tickets):
         assert decision.called is not None  # a counter with work never calls nobody
 
     own = {t.id for t in tickets if t.slot is not None and t.slot_counter == counter.id}
@@ -130,15 +182,33 @@ def assert_window_bookkeeping(decision, *, counter, tickets) -> None:
     assert {t.id for t in decision.taken} == {
         t.id for t in window if t.slot is not None and t.slot_counter != counter.id
     }
-    assert all(t.slot == Slot.ATTENDED for t in decision.taken)
+    # Only attended tickets move into this window; a greeted one elsewhere may only be called.
+    assert all(t.slot == Slot.ATTENDED or t is decision.called for t in decision.taken)
+    # The counter whose greeted ticket was called greets its attended ticket, if still there.
+    called = decision.called
+    if called is not None and called.slot == Slot.GREETED and called.slot_counter != counter.id:
+        expected = {
+            t.id
+            for t in tickets
+            if t.slot == Slot.ATTENDED and t.slot_counter == called.slot_counter
+        } - kept
+        assert {t.id for t in decision.promoted} == expected
+        assert all(
+            t.slot == Slot.GREETED and t.slot_counter == called.slot_counter
+            for t in decision.promoted
+        )
+    else:
+        assert decision.promoted == ()
 
 
-def assert_decision_follows_rules(decision, *, counter, tickets, policy, now) -> None:
-    assert_only_servable_tickets_handed(decision, counter=counter, tickets=tickets)
-    assert_no_overdue_ticket_passed_over(
-        decision, counter=counter, tickets=tickets, policy=policy, now=now
-    )
-    assert_window_bookkeeping(decision, counter=counter, tickets=tickets)
+def assert_decision_follows_rules(
+    decision, *, counter, tickets, policy, now, busy=frozenset()
+) -> None:
+    where = {"counter": counter, "tickets": tickets, "busy": busy, "policy": policy}
+    assert_only_servable_tickets_handed(decision, **where)
+    assert_no_overdue_ticket_passed_over(decision, now=now, **where)
+    assert_no_later_arrival_before_a_promise(decision, **where)
+    assert_window_bookkeeping(decision, **where)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,6 +222,7 @@ class HallSim:
         self.waiting: dict[int, Ticket] = {}  # insertion order is issue order
         self.called: list[Ticket] = []
         self.issued = 0
+        self.busy: set = set()  # counters with a called ticket (finished with ``finish``)
 
     def issue(self, business_type, lane, *, pinned_counter=None) -> Ticket:
         ticket = Ticket(
@@ -166,16 +237,23 @@ class HallSim:
         return ticket
 
     def call(self, counter: Counter) -> Decision:
+        self.busy.discard(counter.id)  # a counter calls once it is done with its customer
         tickets = list(self.waiting.values())
-        decision = call_next(counter=counter, tickets=tickets, policy=self.policy, now=self.now)
-        assert_decision_follows_rules(
-            decision, counter=counter, tickets=tickets, policy=self.policy, now=self.now
+        busy = frozenset(self.busy)
+        decision = call_next(
+            counter=counter, tickets=tickets, policy=self.policy, now=self.now, busy=busy
         )
-        for ticket in decision.released:
+        assert_decision_follows_rules(
+            decision, counter=counter, tickets=tickets, policy=self.policy, now=self.now, busy=busy
+        )
+        for ticket in (*decision.released, *decision.taken):
             self.waiting[ticket.id] = replace(ticket, slot=None, slot_counter=None)
         if decision.called is not None:
             del self.waiting[decision.called.id]
             self.called.append(decision.called)
+            self.busy.add(counter.id)
+        for ticket in decision.promoted:
+            self.waiting[ticket.id] = ticket
         for slot, ticket in ((Slot.GREETED, decision.greeted), (Slot.ATTENDED, decision.attended)):
             if ticket is not None:
                 self.waiting[ticket.id] = replace(ticket, slot=slot, slot_counter=counter.id)
@@ -202,16 +280,18 @@ window_depths = st.integers(0, 2)
 # Half-minute steps make ties in issue time and waits exactly at the maximum common.
 half_minutes = st.integers(0, 120).map(lambda n: n * 30.0)
 max_waits = st.none() | half_minutes
+bindings = st.booleans()  # the hall setting that keeps the older greeting binding
 
 
 @st.composite
-def policies(draw, depth=window_depths, max_wait=max_waits) -> Policy:
+def policies(draw, depth=window_depths, max_wait=max_waits, binding=bindings) -> Policy:
     weight = st.sampled_from([0.5, 1.0, 2.0, 4.0, 1e9]) | st.floats(0.01, 100.0)
     return Policy(
         weights={lane: draw(weight) for lane in Lane},
         strict=frozenset(draw(st.sets(lanes))),
         max_wait=draw(max_wait),
         window_depth=draw(depth),
+        greeting_binds_counter=draw(binding),
     )
 
 
@@ -225,6 +305,7 @@ class HallState:
     tickets: list[Ticket]
     policy: Policy
     now: float
+    busy: frozenset = frozenset()
 
 
 @st.composite
@@ -254,13 +335,27 @@ def hall_states(draw, policy=None, max_tickets=40) -> HallState:
     last = tickets[-1].issued_at if tickets else 0.0
     now = last + draw(st.integers(0, 7200))
     policy = draw(policies() if policy is None else policy)
-    return HallState(draw(st.sampled_from(staff)), tickets, policy, now)
+    busy = draw(st.frozensets(st.sampled_from(COUNTER_IDS)))
+    return HallState(draw(st.sampled_from(staff)), tickets, policy, now, busy)
 
 
 def decide(state: HallState) -> Decision:
     return call_next(
-        counter=state.caller, tickets=state.tickets, policy=state.policy, now=state.now
+        counter=state.caller,
+        tickets=state.tickets,
+        policy=state.policy,
+        now=state.now,
+        busy=state.busy,
     )
+
+
+def where(state: HallState) -> dict:
+    return {
+        "counter": state.caller,
+        "tickets": state.tickets,
+        "busy": state.busy,
+        "policy": state.policy,
+    }
 
 
 @st.composite
@@ -304,17 +399,24 @@ def issue_arrival(sim: HallSim, staff: list[Counter], arrival) -> Ticket:
 @given(state=hall_states())
 def test_counter_is_only_handed_tickets_it_may_serve(state):
     decision = decide(state)
-    assert_only_servable_tickets_handed(decision, counter=state.caller, tickets=state.tickets)
-    assert_window_bookkeeping(decision, counter=state.caller, tickets=state.tickets)
+    assert_only_servable_tickets_handed(decision, **where(state))
+    assert_window_bookkeeping(decision, **where(state))
 
 
 # 2. A greeted ticket is a promise.
 
 
+@single_decision
+@given(state=hall_states())
+def test_no_later_arrival_is_called_before_a_greeted_ticket_the_counter_may_serve(state):
+    assert_no_later_arrival_before_a_promise(decide(state), **where(state))
+
+
 @simulation
 @given(data=st.data())
-def test_greeted_ticket_is_not_taken_by_a_vip_arrival_or_another_counter(data):
-    policy = data.draw(policies(depth=st.integers(1, 2)), label="policy")
+def test_greeted_ticket_is_not_taken_by_a_vip_arrival_or_another_counter_under_the_binding(data):
+    """The hall setting that keeps the older rule: a greeted ticket waits for its counter."""
+    policy = data.draw(policies(depth=st.integers(1, 2), binding=st.just(True)), label="policy")
     greeter = data.draw(counters(st.just("c1")), label="greeter")
     others = data.draw(
         st.lists(
@@ -355,6 +457,73 @@ def test_greeted_ticket_is_not_taken_by_a_vip_arrival_or_another_counter(data):
         else:
             decision = sim.call(others[arg])
             assert greeted.id not in {t.id for t in handed(decision)}
+        assert sim.window_of("c1")[Slot.GREETED].id == greeted.id
+
+    assert sim.call(greeter).called.id == greeted.id
+
+
+@simulation
+@given(data=st.data())
+def test_greeted_ticket_is_called_by_whichever_counter_frees_first_before_any_later_arrival(data):
+    """The default (issue 16): while its greeting counter is busy, the greeted customer goes to
+    the first counter that may serve them and calls, before every later arrival of any lane;
+    the greeting counter then greets its next."""
+    policy = data.draw(policies(depth=st.integers(1, 2), binding=st.just(False)), label="policy")
+    greeter = data.draw(counters(st.just("c1")), label="greeter")
+    others = data.draw(
+        st.lists(
+            counters(st.sampled_from(["c2", "c3"])),
+            min_size=1,
+            max_size=2,
+            unique_by=lambda c: c.id,
+        ),
+        label="others",
+    )
+    sim = HallSim(policy)
+    for arrival in data.draw(st.lists(arrivals, max_size=10), label="earlier arrivals"):
+        issue_arrival(sim, [greeter, *others], arrival)
+    bt = data.draw(st.sampled_from(sorted(greeter.business_types)))
+    lane = Lane.VIP if greeter.vip_mode == VipMode.VIP_ONLY else data.draw(lanes)
+    sim.issue(bt, lane)
+    sim.issue(bt, lane)
+    sim.now += 60.0
+    greeted = sim.call(greeter).greeted  # the greeter is busy from now on
+    assert greeted is not None
+
+    ops = st.one_of(
+        st.tuples(st.just("arrive"), arrivals),
+        st.tuples(st.just("vip rush"), st.integers(1, 5)),
+        st.tuples(st.just("wait"), st.sampled_from([30.0, 600.0, 100_000.0])),
+        st.tuples(st.just("call"), st.integers(0, len(others) - 1)),
+    )
+    for op, arg in data.draw(st.lists(ops, max_size=25), label="meanwhile"):
+        if op == "arrive":
+            issue_arrival(sim, [greeter, *others], arg)
+        elif op == "vip rush":
+            for _ in range(arg):
+                sim.issue(greeted.business_type, Lane.VIP)
+        elif op == "wait":
+            sim.now += arg
+        else:
+            caller = others[arg]
+            own = sim.window_of(caller.id).get(Slot.GREETED)
+            decision = sim.call(caller)
+            if own is not None:
+                assert decision.called.id == own.id  # its own promise first, as ever
+                continue
+            if greeted.id not in sim.waiting:  # called here: the greeter greets its next
+                assert decision.called.id == greeted.id
+                window = sim.window_of("c1")
+                assert Slot.ATTENDED not in window
+                assert all(t.id not in {greeted.id} for t in window.values())
+                return
+            if may_serve(caller, replace(greeted, slot=None, slot_counter=None)):
+                # It could have: only a ticket issued before the promise went first.
+                assert (decision.called.issued_at, decision.called.id) < (
+                    greeted.issued_at,
+                    greeted.id,
+                )
+            assert greeted.id not in {t.id for t in handed(decision)[1:]}
         assert sim.window_of("c1")[Slot.GREETED].id == greeted.id
 
     assert sim.call(greeter).called.id == greeted.id
@@ -473,13 +642,7 @@ def test_maximum_wait_calls_normal_tickets_despite_endless_strict_vip_arrivals(
 @given(state=hall_states(policy=policies(max_wait=half_minutes)))
 def test_overdue_ticket_is_never_passed_over_by_one_that_is_not(state):
     decision = decide(state)
-    assert_no_overdue_ticket_passed_over(
-        decision,
-        counter=state.caller,
-        tickets=state.tickets,
-        policy=state.policy,
-        now=state.now,
-    )
+    assert_no_overdue_ticket_passed_over(decision, now=state.now, **where(state))
 
 
 # The ordering itself.
@@ -490,7 +653,7 @@ def test_overdue_ticket_is_never_passed_over_by_one_that_is_not(state):
 def test_window_follows_accumulated_priority_order(state):
     """Called, greeted, attended (after any promise) each go before every ticket left waiting."""
     caller, now, policy = state.caller, state.now, state.policy
-    promise = promise_of(caller, state.tickets)
+    promise = called_promise(decide(state), **where(state))
     chosen = [t for t in handed(decide(state)) if promise is None or t.id != promise.id]
     out = {t.id for t in chosen} | {promise.id if promise else None}
     left = [t for t in state.tickets if may_serve(caller, t) and t.id not in out]
@@ -524,6 +687,16 @@ def test_call_next_agrees_with_sorting_every_eligible_ticket(state):
     depth = state.policy.window_depth
     promise = promise_of(state.caller, state.tickets)
     if promise is None:
+        # The earliest ticket greeted at a busy counter, if issued before the best one.
+        elsewhere = promises_elsewhere(
+            state.caller, state.tickets, busy=state.busy, policy=state.policy
+        )
+        top = reference_best(state.tickets, k=1, **args)
+        if elsewhere and (not top or (elsewhere[0].issued_at, elsewhere[0].id) < (
+            top[0].issued_at, top[0].id
+        )):  # fmt: skip
+            promise = elsewhere[0]
+    if promise is None:
         expected = reference_best(state.tickets, k=1 + depth, **args)
     else:
         rest = [t for t in state.tickets if t.id != promise.id]
@@ -540,7 +713,7 @@ def test_call_next_agrees_with_sorting_every_eligible_ticket(state):
 def test_window_depth_sets_how_many_tickets_are_greeted_and_attended(state):
     decision = decide(state)
     depth = state.policy.window_depth
-    promise = promise_of(state.caller, state.tickets)
+    promise = called_promise(decision, **where(state))
     others = [t for t in state.tickets if t is not promise and may_serve(state.caller, t)]
     filled = (1 if promise else 0) + min(depth + (0 if promise else 1), len(others))
 
@@ -577,9 +750,15 @@ def waiting(ticket_id, lane, minutes, **kwargs) -> Ticket:
     return Ticket(ticket_id, "bill", lane, issued_at=NOW - minutes * MINUTE, **kwargs)
 
 
-def call(counter, tickets, policy=None) -> Decision:
+def call(counter, tickets, policy=None, busy=frozenset()) -> Decision:
     in_issue_order = sorted(tickets, key=lambda t: (t.issued_at, t.id))
-    return call_next(counter=counter, tickets=in_issue_order, policy=policy or Policy(), now=NOW)
+    return call_next(
+        counter=counter,
+        tickets=in_issue_order,
+        policy=policy or Policy(),
+        now=NOW,
+        busy=frozenset(busy),
+    )
 
 
 def test_default_weights_put_a_vip_waiting_5_minutes_before_a_normal_waiting_15():
@@ -661,7 +840,64 @@ def test_counter_calls_its_greeted_ticket_before_a_new_strict_vip():
     vip = waiting(2, Lane.VIP, 0)
     decision = call(BILLS, [greeted, vip], policy)
     assert (decision.called, decision.greeted) == (greeted, vip)
+    # Counter c1 has just finished and is about to call: its promise stays with it.
     assert call(replace(BILLS, id="c2"), [greeted, vip], policy).window == (vip, None, None)
+
+
+def test_idle_counter_calls_the_ticket_greeted_at_a_busy_counter_not_a_later_strict_vip():
+    policy = Policy(strict=frozenset({Lane.VIP}))
+    greeted = waiting(1, Lane.NORMAL, 2, slot=Slot.GREETED, slot_counter="c1")
+    vip = waiting(2, Lane.VIP, 0)
+    decision = call(replace(BILLS, id="c2"), [greeted, vip], policy, busy={"c1"})
+    assert decision.window == (greeted, vip, None)
+    assert decision.taken == (greeted,)
+
+
+def test_hall_that_binds_the_greeting_to_the_counter_keeps_the_older_rule():
+    policy = Policy(greeting_binds_counter=True)
+    greeted = waiting(1, Lane.NORMAL, 2, slot=Slot.GREETED, slot_counter="c1")
+    assert call(replace(BILLS, id="c2"), [greeted], policy, busy={"c1"}).called is None
+
+
+def test_earlier_ticket_that_now_ranks_first_goes_before_a_greeted_one_issued_later():
+    policy = Policy(max_wait=30 * MINUTE)
+    overdue = waiting(1, Lane.NORMAL, 31)
+    greeted = waiting(2, Lane.NORMAL, 20, slot=Slot.GREETED, slot_counter="c1")
+    decision = call(replace(BILLS, id="c2"), [overdue, greeted], policy, busy={"c1"})
+    assert decision.called == overdue
+
+
+@pytest.mark.parametrize("binding", [False, True])
+def test_counter_that_frees_takes_the_customer_greeted_at_a_busy_counter_instead_of_idling(
+    binding,
+):
+    """The issue's smallest case: counter 1 serves A001 and greets A002 ("请A002号准备"); counter 2
+    then asks for its next. It takes A002 rather than idle while counter 1 is still busy; under
+    the older binding A002 waits for counter 1 and counter 2 idles."""
+    policy = Policy(max_wait=None, window_depth=1, greeting_binds_counter=binding)
+    c1, c2 = replace(BILLS, id="c1"), replace(BILLS, id="c2")
+    sim = HallSim(policy)
+    sim.issue("bill", Lane.NORMAL)
+    sim.issue("bill", Lane.NORMAL)
+    assert [t.id for t in handed(sim.call(c1))] == [0, 1]
+    sim.now += 5 * MINUTE
+    decision = sim.call(c2)
+    if binding:
+        assert decision.called is None
+        assert sim.window_of("c1")[Slot.GREETED].id == 1
+    else:
+        assert decision.called.id == 1
+        assert decision.taken[0].slot_counter == "c1"
+        assert sim.window_of("c1") == {}
+
+
+def test_greeting_counter_greets_its_attended_ticket_when_its_greeted_one_is_called_elsewhere():
+    greeted = waiting(1, Lane.NORMAL, 5, slot=Slot.GREETED, slot_counter="c1")
+    attended = waiting(2, Lane.NORMAL, 4, slot=Slot.ATTENDED, slot_counter="c1")
+    other = Counter("c2", frozenset({"sim"}) | BILLS.business_types)
+    decision = call(other, [greeted, attended], Policy(window_depth=0), busy={"c1"})
+    assert decision.called == greeted
+    assert decision.promoted == (replace(attended, slot=Slot.GREETED),)
 
 
 def test_ticket_attended_at_one_counter_may_be_taken_by_another():
