@@ -278,6 +278,7 @@ class EventKind(models.TextChoices):
     TICKET_DONE = "ticket.done", _("ticket done")
     TICKET_NO_SHOW = "ticket.no_show", _("no-show")
     TICKET_TRANSFERRED = "ticket.transferred", _("ticket transferred")
+    TICKET_REQUEUED = "ticket.requeued", _("back to the front of the queue")
     TICKET_CANCELLED = "ticket.cancelled", _("ticket cancelled")
     TICKET_EXPIRED = "ticket.expired", _("ticket expired")
     COUNTER_OPENED = "counter.opened", _("counter opened")
