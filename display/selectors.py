@@ -59,6 +59,8 @@ def board_rows(types) -> list[dict]:
             "prefix": bt.prefix,
             "waiting": bt.waiting,
             "estimated_wait_s": bt.estimated_wait_s,
+            # Issue 16: 0 means no open counter serves it: "暂无窗口办理", never "no wait".
+            "counters_open": bt.counters_open,
         }
         for bt in types
     ]

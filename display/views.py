@@ -49,6 +49,7 @@ LABELS = {
     "waiting": pgettext_lazy("after the number of people waiting", "waiting"),
     "wait_about": _("about {m} min"),
     "no_wait": _("No wait"),
+    "no_counter_open": _("No counter open for this service"),
     "notice": _("Notice"),
     "reconnecting": _("Reconnecting…"),
     "refused": _("Cannot connect"),

@@ -258,12 +258,15 @@ function renderCounters() {
 function renderBoard() {
   const tiles = state.businessTypes.map((bt) => {
     const minutes = bt.estimated_wait_s === null ? null : Math.ceil(bt.estimated_wait_s / 60);
+    // Issue 16: one honest wait. No open counter serves it: say so, never "no wait".
     const wait =
-      bt.waiting === 0 || minutes === 0
-        ? both("no_wait")
-        : minutes === null
-          ? ["—"]
-          : both("wait_about", { m: minutes });
+      bt.counters_open === 0
+        ? both("no_counter_open")
+        : bt.waiting === 0
+          ? both("no_wait")
+          : minutes === null
+            ? ["—"]
+            : both("wait_about", { m: Math.max(minutes, 1) });
     const incident = affecting(bt.code);
     const flag = incident
       ? incident.mode === "unavailable"
