@@ -15,11 +15,6 @@ class Migration(migrations.Migration):
             name='greeting_binds_counter',
             field=models.BooleanField(default=False, help_text="Off (recommended): the greeting keeps the customer's place in the order, and any counter that can serve them and calls while the greeting counter is busy takes them. On: the older rule; a greeted customer is called only by the counter that greeted them, while other counters may stand idle (the staffing planner shows what it costs).", verbose_name='a greeted customer waits for the greeting counter'),
         ),
-        migrations.AddField(
-            model_name='hall',
-            name='recall_cooldown_seconds',
-            field=models.PositiveSmallIntegerField(default=30, help_text='A recall sooner than this after the call or the last recall is refused.', verbose_name='recall cool-down (seconds)'),
-        ),
         migrations.AlterField(
             model_name='auditevent',
             name='kind',
