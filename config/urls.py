@@ -26,6 +26,7 @@ counter_actions = [
     ("start", counters_api.CounterStartApi),
     ("finish", counters_api.CounterFinishApi),
     ("no-show", counters_api.CounterNoShowApi),
+    ("requeue", counters_api.CounterRequeueApi),
     ("transfer", counters_api.CounterTransferApi),
     ("pause", counters_api.CounterPauseApi),
     ("resume", counters_api.CounterResumeApi),

@@ -186,6 +186,24 @@ class CounterNoShowApi(_CounterAction):
         return Response({"ticket": TicketOutput(ticket).data})
 
 
+class CounterRequeueApi(_CounterAction):
+    @extend_schema(
+        request=None,
+        responses=TicketEnvelope,
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Send the called or serving customer back to the front of the queue",
+        description=(
+            "The ticket is waiting again with its original issue time, so the next counter that "
+            "may serve it calls it first; the lobby and the customer's status page say so. "
+            "The way out before a pause, which is refused while a customer is called or served."
+        ),
+    )
+    @idempotent
+    def post(self, request, counter_id: int):
+        ticket = services.counter_requeue(counter_id=counter_id, user=request.user)
+        return Response({"ticket": TicketOutput(ticket).data})
+
+
 class CounterTransferApi(_CounterAction):
     class CounterTransferInput(serializers.Serializer):
         business_type = serializers.SlugField(max_length=32, required=False)

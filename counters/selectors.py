@@ -187,7 +187,10 @@ class ConsoleState:
             "finish": serving,
             "no-show": called,
             "transfer": active is not None,
-            "pause": is_open,
+            # Issue 16: back to the front of the queue; a pause is refused while anyone is
+            # called or served here, so the console offers it only when nobody is.
+            "requeue": active is not None,
+            "pause": is_open and active is None,
             "resume": state == CounterState.PAUSED,
             "close": state != CounterState.CLOSED and active is None,
         }

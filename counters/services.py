@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Case, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from counters.apologies import apology_for
 from counters.models import ClerkSession, Counter, CounterState, Interruption, PauseReason
@@ -42,6 +43,15 @@ from queueing.models import ACTIVE_STATUSES, Outcome, Slot, Status, Ticket
 from queueing.notices import phone_notices_queue
 from queueing.selectors import hall_policy, router_candidates
 from queueing.services import transfer_business_type, transfer_check
+
+PAUSE_REFUSED_MESSAGE = gettext_lazy(
+    "A customer is called or being served here: finish, transfer, mark them no-show or send "
+    "them back to the front of the queue before pausing."
+)
+
+
+# The actions that free the counter for a pause, as the API names them (the refusal lists them).
+PAUSE_WAYS_OUT = ["finish", "transfer", "no-show", "requeue"]
 
 
 @dataclass(frozen=True)
@@ -422,6 +432,33 @@ def counter_finish(
 
 
 @transaction.atomic
+def counter_requeue(*, counter_id: int, user, now: datetime.datetime | None = None) -> Ticket:
+    """Send the called or serving customer back to the front of the queue (issue 16): the ticket
+    is waiting again with its original issue time, so the next counter that may serve it calls
+    it first; the lobby and the status page tell the customer. The way out before a pause."""
+    now = now or timezone.now()
+    counter = _lock(counter_id, user=user)
+    ticket = _require_active(counter)
+    claimed = Ticket.objects.filter(pk=ticket.pk, status__in=ACTIVE_STATUSES).update(
+        status=Status.WAITING, counter=None, clerk=None, called_at=None, started_at=None
+    )
+    if claimed != 1:  # impossible under the locks; refuse rather than lose the customer
+        raise InvalidTransition(_("The ticket changed meanwhile; try again."))
+    ticket.status, ticket.counter, ticket.clerk = Status.WAITING, None, None
+    ticket.called_at = ticket.started_at = None
+    _window_in_hand(counter, None)
+    _ticket_event(
+        EventKind.TICKET_REQUEUED,
+        counter=counter,
+        ticket=ticket,
+        actor=user,
+        now=now,
+        recall_count=ticket.recall_count,
+    )
+    return ticket
+
+
+@transaction.atomic
 def counter_no_show(*, counter_id: int, user, now: datetime.datetime | None = None) -> Ticket:
     """The called customer did not come."""
     now = now or timezone.now()
@@ -535,7 +572,8 @@ def counter_pause(
     """Interrupt service with a reason; customers see the apology while it lasts.
 
     The counter's greeted and attended tickets go back to the front of the pool with their issue
-    times; the ticket being served stays with the counter and resumes afterwards.
+    times. Refused while a ticket is called or being served (issue 16): finish, transfer, mark it
+    no-show or send the customer back to the front of the queue (``counter_requeue``) first.
     """
     now = now or timezone.now()
     if reason not in PauseReason.values:
@@ -545,6 +583,9 @@ def counter_pause(
         raise CounterClosed()
     if counter.state == CounterState.PAUSED:
         raise CounterPaused(_("The counter is already paused."))
+    if _active_ticket(counter) is not None:
+        # Issue 16: like close. A paused counter must not keep a customer walking to it.
+        raise CounterBusy(PAUSE_REFUSED_MESSAGE, ways_out=PAUSE_WAYS_OUT)
     released = _release_window(counter)
     apology_zh, apology_en = apology_for(reason)
     interruption = Interruption.objects.create(

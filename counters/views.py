@@ -42,6 +42,7 @@ STRINGS = {
     "started": _("Serving {number}."),
     "finished": _("{number} finished."),
     "no_show": _("{number} marked as no-show."),
+    "requeued": _("{number} is back at the front of the queue; the lobby tells the customer."),
     "transferred": _("{number} transferred; the customer keeps their place."),
     "paused": _("Counter paused; customers see the apology."),
     "resumed": _("Counter resumed."),

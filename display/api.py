@@ -46,6 +46,9 @@ class BoardOutput(serializers.Serializer):
     prefix = serializers.CharField()
     waiting = serializers.IntegerField()
     estimated_wait_s = serializers.IntegerField(allow_null=True)
+    counters_open = serializers.IntegerField(
+        help_text="Open counters serving it (issue 16): 0 means no counter open for this service."
+    )
 
 
 class CallOutput(serializers.Serializer):

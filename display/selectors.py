@@ -59,6 +59,8 @@ def board_rows(types) -> list[dict]:
             "prefix": bt.prefix,
             "waiting": bt.waiting,
             "estimated_wait_s": bt.estimated_wait_s,
+            # Issue 16: 0 means no open counter serves it: "暂无窗口办理", never "no wait".
+            "counters_open": bt.counters_open,
         }
         for bt in types
     ]
@@ -151,10 +153,23 @@ def recent_calls(*, hall: Hall, now: datetime.datetime | None = None) -> list[di
     )
     events = AuditEvent.objects.filter(
         hall=hall,
-        kind__in=(EventKind.TICKET_CALLED, EventKind.TICKET_RECALLED),
+        kind__in=(EventKind.TICKET_CALLED, EventKind.TICKET_RECALLED, EventKind.TICKET_REQUEUED),
         created_at__gte=local_midnight,
-    ).order_by("-created_at", "-id")[:RECENT_CALLS]
-    return [call_public(e) for e in events]
+    ).order_by("-created_at", "-id")[: 2 * RECENT_CALLS]
+    # Issue 16: never send anyone to a paused or closed counter, nor a customer who was sent
+    # back to the front of the queue to the counter that called them before.
+    shut = set(
+        Counter.objects.filter(hall=hall)
+        .exclude(state=CounterState.OPEN)
+        .values_list("number", flat=True)
+    )
+    calls, requeued = [], set()
+    for event in events:
+        if event.kind == EventKind.TICKET_REQUEUED:
+            requeued.add(event.ticket_id)
+        elif event.ticket_id not in requeued and event.data.get("counter") not in shut:
+            calls.append(call_public(event))
+    return calls[:RECENT_CALLS]
 
 
 def call_public(event: AuditEvent) -> dict:

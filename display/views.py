@@ -50,12 +50,19 @@ LABELS = {
     "waiting": pgettext_lazy("after the number of people waiting", "waiting"),
     "wait_about": _("about {m} min"),
     "no_wait": _("No wait"),
+    "no_counter_open": _("No counter open for this service"),
     "notice": _("Notice"),
     "reconnecting": _("Reconnecting…"),
     "refused": _("Cannot connect"),
     "enable_sound": _("Tap to enable sound"),
     "voice_call": _("Number {number}, please go to counter {counter}."),
     "voice_ready": _("Number {number}, please get ready."),
+    # Issue 16: a called customer sent back to the front of the queue (before a pause).
+    "requeued": _("{number}: please wait a moment, you are still first in line"),
+    "voice_requeued": _("Number {number}, please wait a moment: you are still first in line."),
+    # Issue 16: called is not serving. Until the clerk starts, the customer is on their way.
+    "called_to": _("Please go to counter {n}"),
+    "called_or_serving": _("Called or serving"),
     # System faults (incidents): the lobby's banner, the board's flags, the restored notice.
     "incident": _("System fault"),
     "suspended": _("Suspended"),

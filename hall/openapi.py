@@ -15,6 +15,12 @@ ERROR_SCHEMA = {
                     "additionalProperties": {"type": "string"},
                     "description": "Per-field messages for invalid input.",
                 },
+                "ways_out": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "On `counter_busy` from `pause` (issue 16): the counter actions "
+                    "that free the counter first: finish, transfer, no-show, requeue.",
+                },
             },
         }
     },

@@ -237,6 +237,9 @@ class BusinessTypeListApi(APIView):
         expected_service_minutes = serializers.IntegerField()
         waiting = serializers.IntegerField()
         estimated_wait_s = serializers.IntegerField(allow_null=True)
+        counters_open = serializers.IntegerField(
+            help_text="Open counters serving it (issue 16): 0 means no counter open for it."
+        )
 
     @extend_schema(
         responses=BusinessTypeListOutput(many=True),

@@ -298,10 +298,16 @@ def serving_counters() -> dict:
         Counter.objects.filter(business_types=OuterRef("pk"))
         .order_by()
         .values("business_types")
-        .annotate(total=Count("pk"), staffed=Count("pk", filter=~Q(state=CounterState.CLOSED)))
+        .annotate(
+            total=Count("pk"),
+            staffed=Count("pk", filter=~Q(state=CounterState.CLOSED)),
+            counters_open=Count("pk", filter=Q(state=CounterState.OPEN)),
+        )
     )
     return {
         "staffed": Coalesce(Subquery(counters.values("staffed")), 0),
+        # Issue 16: open (not paused, not closed) counters serving it; none means "暂无窗口办理".
+        "counters_open": Coalesce(Subquery(counters.values("counters_open")), 0),
         "total": Coalesce(Subquery(counters.values("total")), 0),
     }
 

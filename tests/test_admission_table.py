@@ -198,6 +198,7 @@ API_TABLE: dict[str, tuple[int, ...]] = {
     "POST /api/v1/counters/{counter_id}/open/": (401, 403, 403, 403, 403, 200, 403, 403, 409),
     "POST /api/v1/counters/{counter_id}/pause/": (401, 403, 403, 403, 400, 400, 400, 400, 400),
     "POST /api/v1/counters/{counter_id}/recall/": (401, 403, 403, 403, 403, 409, 403, 403, 409),
+    "POST /api/v1/counters/{counter_id}/requeue/": (401, 403, 403, 403, 403, 409, 403, 403, 409),
     "POST /api/v1/counters/{counter_id}/resume/": (401, 403, 403, 403, 403, 409, 403, 403, 409),
     "POST /api/v1/counters/{counter_id}/start/": (401, 403, 403, 403, 403, 409, 403, 403, 409),
     "POST /api/v1/counters/{counter_id}/transfer/": (401, 403, 403, 403, 400, 400, 400, 400, 400),

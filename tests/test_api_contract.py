@@ -677,10 +677,21 @@ def test_pause_gives_the_window_back_to_the_pool(api, hall, clerk_a, kiosk):
     client.post(action(c1, "call-next"))
     assert Ticket.objects.filter(window_counter=c1).count() == 2
 
-    client.post(action(c1, "pause"), {"reason": "break"}, format="json")
+    # Issue 16: refused like close while a customer is called, naming the ways out.
+    refused = client.post(action(c1, "pause"), {"reason": "break"}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "counter_busy"
+    assert refused.json()["error"]["ways_out"] == ["finish", "transfer", "no-show", "requeue"]
+
+    back = client.post(action(c1, "requeue"))
+    assert back.status_code == 200
+    assert back.json()["ticket"]["status"] == "waiting"
+    assert back.json()["ticket"]["number"] == "A001"
+    paused = client.post(action(c1, "pause"), {"reason": "break"}, format="json")
+    assert paused.status_code == 200
 
     assert not Ticket.objects.filter(window_counter=c1).exists()
-    assert Ticket.objects.filter(status="waiting").count() == 2
+    assert Ticket.objects.filter(status="waiting").count() == 3
 
 
 def test_manager_may_act_on_any_counter_of_the_hall(api, hall, clerk_a, manager, kiosk):

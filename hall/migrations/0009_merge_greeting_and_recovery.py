@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hall', '0008_hall_greeting_binding_recall_cooldown'),
+        ('hall', '0008_hall_greeting_binds_counter'),
         ('hall', '0008_recovery_models_moved'),
     ]
 

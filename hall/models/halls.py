@@ -74,11 +74,6 @@ class Hall(models.Model):
     recall_limit = models.PositiveSmallIntegerField(
         _("recall limit"), default=3, help_text=_("After this many recalls, suggest a no-show.")
     )
-    recall_cooldown_seconds = models.PositiveSmallIntegerField(
-        _("recall cool-down (seconds)"),
-        default=30,
-        help_text=_("A recall sooner than this after the call or the last recall is refused."),
-    )
     announce_english = models.BooleanField(_("announce calls in English too"), default=True)
     pause_alert_minutes = models.PositiveSmallIntegerField(
         _("pause alert (minutes)"),
@@ -278,6 +273,7 @@ class EventKind(models.TextChoices):
     TICKET_DONE = "ticket.done", _("ticket done")
     TICKET_NO_SHOW = "ticket.no_show", _("no-show")
     TICKET_TRANSFERRED = "ticket.transferred", _("ticket transferred")
+    TICKET_REQUEUED = "ticket.requeued", _("back to the front of the queue")
     TICKET_CANCELLED = "ticket.cancelled", _("ticket cancelled")
     TICKET_EXPIRED = "ticket.expired", _("ticket expired")
     COUNTER_OPENED = "counter.opened", _("counter opened")

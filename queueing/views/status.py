@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from counters.models import Counter, CounterState
 from hall.i18n import in_english
 from hall.selectors import incident_affects, incident_public, open_incidents
 from queueing.models import Lane, Slot, Status, Ticket
@@ -50,6 +51,15 @@ def _describe(ticket: Ticket) -> Ticket:
     )
     ticket.get_ready_counter = ticket.window_counter if ticket.is_greeted else None
     ticket.lane_label = LANE_LABELS.get(ticket.lane, "")
+    # Issue 16: with no open counter for the business, say so rather than any wait at all.
+    ticket.no_counter_open = (
+        ticket.status == Status.WAITING
+        and not Counter.objects.filter(
+            hall_id=ticket.hall_id,
+            business_types=ticket.business_type_id,
+            state=CounterState.OPEN,
+        ).exists()
+    )
     ticket.issued_local = timezone.localtime(ticket.issued_at, ticket.hall.tz)
     return ticket
 

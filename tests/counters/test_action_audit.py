@@ -16,6 +16,7 @@ from counters.services import (
     counter_open,
     counter_pause,
     counter_recall,
+    counter_requeue,
     counter_resume,
     counter_start,
     counter_transfer,
@@ -59,6 +60,11 @@ def _scenario(hall, greeter, clerk_a, clerk_b):
         ),
         ("start", lambda: counter_start(counter_id=c1.pk, user=clerk_a), EventKind.TICKET_STARTED),
         (
+            "requeue",
+            lambda: counter_requeue(counter_id=c1.pk, user=clerk_a),
+            EventKind.TICKET_REQUEUED,
+        ),
+        (
             "pause",
             lambda: counter_pause(counter_id=c1.pk, user=clerk_a, reason=PauseReason.OTHER),
             EventKind.COUNTER_PAUSED,
@@ -67,6 +73,11 @@ def _scenario(hall, greeter, clerk_a, clerk_b):
             "resume",
             lambda: counter_resume(counter_id=c1.pk, user=clerk_a),
             EventKind.COUNTER_RESUMED,
+        ),
+        (
+            "call",
+            lambda: counter_call_next(counter_id=c1.pk, user=clerk_a),
+            EventKind.TICKET_CALLED,
         ),
         (
             "transfer",
@@ -99,7 +110,7 @@ def test_every_successful_action_writes_exactly_one_event_of_its_kind(
         assert (event.counter_id, event.actor, event.hall) == (c1.pk, clerk_a, hall), name
 
 
-@pytest.mark.parametrize("failing_step", range(13))
+@pytest.mark.parametrize("failing_step", range(15))
 def test_an_action_whose_event_cannot_be_written_changes_nothing(
     hall, greeter, clerk_a, clerk_b, monkeypatch, failing_step
 ):

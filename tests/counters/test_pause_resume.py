@@ -5,6 +5,7 @@ VIP-first and serves everything, counter 4 serves service only.
 """
 
 import pytest
+from django.utils import translation
 
 from counters.apologies import apology_for
 from counters.models import Counter, CounterState, Interruption, PauseReason
@@ -13,14 +14,17 @@ from counters.services import (
     counter_close,
     counter_finish,
     counter_pause,
+    counter_requeue,
     counter_resume,
     counter_start,
 )
 from hall.errors import (
+    CounterBusy,
     CounterClosed,
     CounterPaused,
     InvalidInput,
     InvalidTransition,
+    NoActiveTicket,
 )
 from hall.models import AuditEvent, EventKind
 from queueing.models import Status
@@ -75,24 +79,66 @@ def test_pause_releases_the_window_to_other_counters_in_issue_order(
     attended = issue(hall, by=greeter, at=minutes_ago(7))
     c1 = opened(hall, 1, clerk_a)
     counter_call_next(counter_id=c1.pk, user=clerk_a)
-    later = issue(hall, by=greeter, at=minutes_ago(1))
+    issue(hall, by=greeter, at=minutes_ago(1))
+    counter_start(counter_id=c1.pk, user=clerk_a)
+    counter_finish(counter_id=c1.pk, user=clerk_a)
 
     counter_pause(counter_id=c1.pk, user=clerk_a, reason=PauseReason.FETCHING_MATERIALS)
 
     assert_back_in_the_pool(greeted, attended)
     c2 = opened(hall, 2, clerk_b)
     window = counter_call_next(counter_id=c2.pk, user=clerk_b)
-    assert (window.called, window.greeted, window.attended) == (greeted, attended, later)
+    assert (window.called, window.greeted) == (greeted, attended)
 
 
-def test_the_ticket_being_served_stays_through_a_pause(hall, greeter, clerk_a):
+@pytest.mark.parametrize("started", [False, True], ids=["called", "serving"])
+def test_pausing_is_refused_while_a_ticket_is_called_or_served_naming_the_ways_out(
+    hall, greeter, clerk_a, started
+):
+    """Issue 16: like close. Otherwise the lobby keeps sending the customer to a paused counter."""
     ticket = issue(hall, by=greeter)
     c1 = opened(hall, 1, clerk_a)
     counter_call_next(counter_id=c1.pk, user=clerk_a)
-    counter_start(counter_id=c1.pk, user=clerk_a)
+    if started:
+        counter_start(counter_id=c1.pk, user=clerk_a)
+    before = state_of_everything()
+    with pytest.raises(CounterBusy) as refused:
+        counter_pause(counter_id=c1.pk, user=clerk_a, reason=PauseReason.PHONE_CALL)
+    assert state_of_everything() == before
+    assert refused.value.extra["ways_out"] == ["finish", "transfer", "no-show", "requeue"]
+    with translation.override("en"):
+        assert "back to the front of the queue" in str(refused.value.message)
+    assert reload(ticket).status == (Status.SERVING if started else Status.CALLED)
+
+
+@pytest.mark.parametrize("started", [False, True], ids=["called", "serving"])
+def test_back_to_the_front_of_the_queue_keeps_the_issue_time_then_the_counter_may_pause(
+    hall, greeter, clerk_a, clerk_b, started
+):
+    ticket = issue(hall, by=greeter, at=minutes_ago(6))
+    later = issue(hall, by=greeter, at=minutes_ago(2))
+    c1 = opened(hall, 1, clerk_a)
+    counter_call_next(counter_id=c1.pk, user=clerk_a)
+    if started:
+        counter_start(counter_id=c1.pk, user=clerk_a)
+    mark = last_event_id()
+
+    counter_requeue(counter_id=c1.pk, user=clerk_a)
+
+    assert events_since(mark) == [EventKind.TICKET_REQUEUED]
+    back = reload(ticket)
+    assert (back.status, back.counter, back.called_at, back.started_at) == (
+        Status.WAITING,
+        None,
+        None,
+        None,
+    )
+    assert back.issued_at == ticket.issued_at
     interruption = counter_pause(counter_id=c1.pk, user=clerk_a, reason=PauseReason.PHONE_CALL)
-    assert interruption.ticket == ticket
-    assert (reload(ticket).status, reload(ticket).counter) == (Status.SERVING, c1)
+    assert interruption.ticket is None
+    c2 = opened(hall, 2, clerk_b)
+    window = counter_call_next(counter_id=c2.pk, user=clerk_b)
+    assert (window.called, window.greeted) == (ticket, later)  # first again: its place kept
 
     mark = last_event_id()
     counter_resume(counter_id=c1.pk, user=clerk_a)
@@ -100,8 +146,12 @@ def test_the_ticket_being_served_stays_through_a_pause(hall, greeter, clerk_a):
     c1.refresh_from_db()
     assert c1.state == CounterState.OPEN
     assert Interruption.objects.get(pk=interruption.pk).ended_at is not None
-    counter_finish(counter_id=c1.pk, user=clerk_a)
-    assert reload(ticket).status == Status.DONE
+
+
+def test_back_to_the_front_of_the_queue_needs_a_called_or_serving_ticket(hall, clerk_a):
+    c1 = opened(hall, 1, clerk_a)
+    with pytest.raises(NoActiveTicket):
+        counter_requeue(counter_id=c1.pk, user=clerk_a)
 
 
 def test_pausing_twice_or_resuming_an_open_counter_is_refused(hall, clerk_a):

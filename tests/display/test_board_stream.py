@@ -54,7 +54,7 @@ async def test_an_event_brings_a_board_with_the_streams_own_seq(
     rows = {b["code"]: b for b in board["business_types"]}
     assert rows["payment"]["waiting"] == 1
     assert set(rows["payment"]) == {
-        "code", "name_zh", "name_en", "prefix", "waiting", "estimated_wait_s",
+        "code", "name_zh", "name_en", "prefix", "waiting", "estimated_wait_s", "counters_open",
     }  # fmt: skip
 
 

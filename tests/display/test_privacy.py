@@ -16,6 +16,7 @@ from counters.services import (
     counter_finish,
     counter_open,
     counter_pause,
+    counter_requeue,
     counter_resume,
     counter_start,
     counter_transfer,
@@ -117,12 +118,14 @@ async def test_no_phone_account_name_or_note_reaches_any_display(
     await act(counter_call_next, counter_id=c1.pk, user=other_clerk)
     await act(ticket_cancel, ticket=leaving, actor=greeter, reason=NOTES[1])
     await act(counter_start, counter_id=c3.pk, user=clerk)
+    await act(counter_finish, counter_id=c3.pk, user=clerk, note=NOTES[2])
     await act(counter_pause, counter_id=c3.pk, user=clerk, reason="other", note=NOTES[0])
     await act(counter_resume, counter_id=c3.pk, user=clerk)
-    await act(counter_finish, counter_id=c3.pk, user=clerk, note=NOTES[2])
     await act(counter_call_next, counter_id=c3.pk, user=clerk)
     # c3 calls the top-up greeted at busy c1 (issue 16) and hands it to c1, which serves top-ups.
     await act(counter_transfer, counter_id=c3.pk, user=clerk, target_counter_id=c1.pk)
+    # c1 sends its customer back to the front of the queue, then pauses (issue 16).
+    await act(counter_requeue, counter_id=c1.pk, user=other_clerk)
     await act(counter_pause, counter_id=c1.pk, user=other_clerk, reason="break", note=NOTES[0])
     for stream in (lobby, wall, *screens):  # and a snapshot of the end state, on every stream
         await stream.send_to(text_data='{"type": "resync"}')

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from counters.services import counter_pause
+from counters.services import counter_call_next, counter_pause, counter_requeue, counter_resume
 from hall.services import device_register
 from tests.display.conftest import act, counter_1_calling
 
@@ -23,34 +23,34 @@ def _error_code(response) -> str:
 @pytest.mark.django_db
 def test_display_reads_the_snapshot_with_its_seq(hall, display_device, greeter, clerk_a, api):
     c1 = counter_1_calling(hall, greeter, clerk_a)  # seq 5
-    counter_pause(counter_id=c1.pk, user=clerk_a, reason="phone_call")  # seq 6
+    counter_requeue(counter_id=c1.pk, user=clerk_a)  # seq 6: A001 back to the front
+    counter_pause(counter_id=c1.pk, user=clerk_a, reason="phone_call")  # seq 7
 
     response = api.as_device(display_device).get(URL)
 
     assert response.status_code == 200
     body = response.json()
     assert body["type"] == "snapshot"
-    assert body["seq"] == 6
+    assert body["seq"] == 7
     assert set(body) >= {"hall", "business_types", "counters", "recent_calls", "now"}
     assert body["hall"]["code"] == "h1"
     board = {b["code"]: b for b in body["business_types"]}
     assert set(board) == {"payment", "topup", "service"}
     assert board["payment"]["prefix"] == "A"
-    assert board["payment"]["waiting"] == 2  # greeted and attended still wait
+    assert board["payment"]["waiting"] == 3  # A001 back in the queue; greeted and attended wait
     one = body["counters"][0]
-    assert (one["number"], one["state"], one["seq"]) == (1, "paused", 6)
-    assert set(one["current"]) >= TICKET_KEYS
-    assert one["current"]["number"] == "A001"
+    assert (one["number"], one["state"], one["seq"]) == (1, "paused", 7)
+    assert one["current"] is None  # nobody is sent to a paused counter (issue 16)
     assert one["greeted"] is None  # a pause gives the window back to the pool
     assert one["pause"]["reason"] == "phone_call" and one["pause"]["apology_zh"]
     assert [c["number"] for c in body["counters"]] == [1, 2, 3, 4]
-    assert body["recent_calls"][0] == {
-        **body["recent_calls"][0],
-        "number": "A001",
-        "counter": 1,
-        "recall": False,
-        "seq": 5,
-    }
+    # Issue 16: the lobby never sends anyone to a paused counter: A001's call is not listed.
+    assert body["recent_calls"] == []
+    counter_resume(counter_id=c1.pk, user=clerk_a)  # seq 8
+    counter_call_next(counter_id=c1.pk, user=clerk_a)  # seq 9: A001 again, first in line
+    calls = api.as_device(display_device).get(URL).json()["recent_calls"]
+    assert calls[0] == {**calls[0], "number": "A001", "counter": 1, "recall": False, "seq": 9}
+    assert len(calls) == 1
 
 
 @pytest.mark.django_db

@@ -108,6 +108,8 @@ def test_the_console_meets_wcag_aa_and_48px_targets(browser, demo_server, hall):
     page.keyboard.press("n")
     expect(page.locator("[data-panel]")).to_have_attribute("data-current-status", "called")
     check(page, "console, a ticket called")
+    page.keyboard.press("b")  # issue 16: back to the front of the queue before a pause
+    expect(page.locator("[data-panel]")).to_have_attribute("data-current", "")
     page.keyboard.press("p")
     expect(page.locator("dialog[open]")).to_be_visible()
     check(page, "console, pause dialog")

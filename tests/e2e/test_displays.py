@@ -55,6 +55,7 @@ def test_lobby_shows_a_call_within_a_second_and_announces_it(hall, page):
         hall.act(number, "call-next")
     for number in (2, 3, 4):
         hall.act(number, "start")
+    hall.act(6, "requeue")  # issue 16: nobody may be called at a counter that pauses
     hall.act(6, "pause", {"reason": "fetching_materials"})
     hall.issue("service", 3)
     hall.issue("payment", 3)
@@ -70,7 +71,10 @@ def test_lobby_shows_a_call_within_a_second_and_announces_it(hall, page):
     expect(hero).to_contain_text("1号窗口")
     expect(hero).to_have_class(re.compile(r"\bfresh\b"))  # the newest call stands out
     row = page.locator("tr[data-counter='1']")
-    expect(row.locator("td.current")).to_have_text(called)
+    expect(row.locator("td.current .current-number")).to_have_text(called)
+    # Issue 16: called, not yet serving: the lobby says where to go, not "now serving".
+    expect(row.locator("td.current")).to_contain_text("请到1号窗口")
+    expect(row.locator("td.current")).to_contain_text("Please go to counter 1")
     expect(row.locator("td.greeted")).to_have_text(greeted)
     expect(page.locator("tr[data-counter='6']")).to_contain_text("暂停服务")
     expect(page.locator("[data-notice]")).to_contain_text("6号窗口:工作人员正在取资料")
@@ -115,9 +119,17 @@ def test_counter_display_shows_the_call_the_greeted_ticket_and_the_pause_apology
     called, greeted = window["called"]["number"], window["greeted"]["number"]
     expect(page.locator("[data-serving]")).to_have_text(called, timeout=1000)
     expect(page.locator("[data-greeted-line]")).to_contain_text(f"请准备 {greeted}")
-    screenshot(page, "counter-display")
+    # Issue 16: called is not serving: "请到8号窗口" until the clerk starts, "正在办理" after.
+    label = page.locator("[data-serving-label]")
+    expect(label).to_contain_text("请到8号窗口")
+    expect(label).to_contain_text("Please go to counter 8")
 
     hall.act(8, "start")
+    expect(label).to_contain_text("正在办理", timeout=1000)
+    expect(label).to_contain_text("Now serving")
+    screenshot(page, "counter-display")
+    # A pause is refused while a customer is here; back to the front of the queue first.
+    hall.act(8, "requeue")
     hall.act(8, "pause", {"reason": "phone_call"})
     expect(body).to_have_attribute("data-state", "paused", timeout=1000)
     apology = page.locator(".state-paused")
@@ -127,10 +139,9 @@ def test_counter_display_shows_the_call_the_greeted_ticket_and_the_pause_apology
     screenshot(page, "counter-display-paused")
 
     hall.act(8, "resume")
-    expect(page.locator("[data-serving]")).to_have_text(called, timeout=1000)
+    expect(body).to_have_attribute("data-state", "idle", timeout=1000)
     expect(page.locator("[data-greeted-line]")).to_be_hidden()  # released by the pause
 
-    hall.act(8, "finish")
     hall.act(8, "close")
     expect(body).to_have_attribute("data-state", "closed", timeout=1000)
     expect(page.locator(".state-closed")).to_contain_text("暂停服务")

@@ -110,9 +110,8 @@ def test_business_type_buttons_show_both_names_the_queue_and_the_wait(
     text = re.sub(r"<[^>]+>", " ", service.group(0))
     assert "业务受理" in text and "Service application" in text
     assert "2 waiting" in text
-    # Two waiting, 12 minutes each, three counters serve it (none open yet, so all are
-    # assumed): the third counter would call a new ticket at once.
-    assert "No wait" in text
+    # Two waiting and no counter open yet: issue 16's honest wait says so, never "No wait".
+    assert "No counter open for this service" in text and "No wait" not in text
     # Nobody could serve broadband: its button cannot be chosen.
     unserved = re.search(r'data-type="broadband">\s*<input[^>]*>', html).group(0)
     assert "disabled" in unserved

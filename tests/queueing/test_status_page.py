@@ -115,7 +115,8 @@ def test_a_greeted_ticket_is_told_to_get_ready(client, hall, kiosk, clerk_a):
 
     html = card(client, second)
 
-    assert "Please get ready: counter 1 calls you next." in html
+    # Issue 16: the greeting binds the order, not the counter.
+    assert "Please get ready: you are next, at counter 1 or the first counter free." in html
 
 
 def test_an_unknown_token_is_a_friendly_404(client, hall):

@@ -316,8 +316,15 @@ class Caller:
             time.sleep(rng.uniform(0.01, 0.03))
             return
         ticket = window.called
-        if rng.random() < 0.03:  # a pause while the called customer walks up
+        # The clerk must step away while the called customer walks up. Issue 16: a pause is
+        # refused while a customer is called; the customer goes back to the front of the queue
+        # first (another counter calls them), then the pause.
+        if (
+            rng.random() < 0.03
+            and self.act("requeue", self.services.counter_requeue, describe=_ticket) is not FAILED
+        ):
             self.pause_and_resume()
+            return
         roll = rng.random()
         if roll < 0.10:  # the customer does not come at once
             for _ in range(rng.randint(1, 2)):

@@ -29,6 +29,8 @@ _LIFE = {
     EventKind.TICKET_DONE: ({Status.SERVING}, Status.DONE),
     EventKind.TICKET_NO_SHOW: ({Status.CALLED}, Status.NO_SHOW),
     EventKind.TICKET_TRANSFERRED: ({Status.CALLED, Status.SERVING}, Status.WAITING),
+    # Issue 16: back to the front of the queue, waiting again (then called once more).
+    EventKind.TICKET_REQUEUED: ({Status.CALLED, Status.SERVING}, Status.WAITING),
 }
 _AT_A_COUNTER = {
     EventKind.TICKET_RECALLED,
@@ -36,6 +38,7 @@ _AT_A_COUNTER = {
     EventKind.TICKET_DONE,
     EventKind.TICKET_NO_SHOW,
     EventKind.TICKET_TRANSFERRED,
+    EventKind.TICKET_REQUEUED,
 }
 
 
@@ -114,7 +117,7 @@ def _lives(hall, tickets, records, problems) -> None:
 
     seen_calls = Tally(r["t"] for r in records if r["op"] == "call_next" and r["ok"] and r["t"])
     for pk, ticket in tickets.items():
-        state, at, calls, transfers = None, None, 0, 0
+        state, at, calls, transfers, requeues = None, None, 0, 0, 0
         for kind, counter_id in events[pk]:
             allowed, after = _LIFE.get(kind, (set(), None))
             if state not in allowed:
@@ -129,15 +132,16 @@ def _lives(hall, tickets, records, problems) -> None:
                 )
             calls += kind == EventKind.TICKET_CALLED
             transfers += kind == EventKind.TICKET_TRANSFERRED
+            requeues += kind == EventKind.TICKET_REQUEUED
             state = after
             at = counter_id if kind == EventKind.TICKET_CALLED else at
         issued = sum(kind == EventKind.TICKET_ISSUED for kind, _ in events[pk])
         if issued != 1:
             problems["not_one_issue_event"].append(f"{ticket.number} #{pk}: {issued}")
-        if calls > 1 + ticket.transfer_count or transfers != ticket.transfer_count:
+        if calls > 1 + ticket.transfer_count + requeues or transfers != ticket.transfer_count:
             problems["called_twice"].append(
                 f"{ticket.number} #{pk}: called {calls}×, transferred {transfers}× "
-                f"(row says {ticket.transfer_count})"
+                f"(row says {ticket.transfer_count}), sent back to the queue {requeues}×"
             )
         if seen_calls[pk] != calls:
             problems["calls_seen_by_callers_differ_from_log"].append(

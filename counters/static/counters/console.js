@@ -140,6 +140,9 @@ function report(action, result) {
     case "transfer":
       toast(fill(strings.transferred, { number }), "ok");
       break;
+    case "requeue":
+      toast(fill(strings.requeued, { number }), "ok");
+      break;
     case "pause":
       toast(strings.paused);
       break;
@@ -246,6 +249,7 @@ const KEYS = {
   s: "start",
   f: "finish",
   x: "no-show",
+  b: "requeue",
   t: "transfer",
   q: "close",
 };

@@ -4,9 +4,10 @@
 // shows above the rest (the stream sends such a counter the incident's events; the snapshot
 // carries the open ones that concern it).
 
-import { connectLive, readConfig } from "./live.js";
+import { connectLive, fill, readConfig } from "./live.js";
 
 const config = readConfig();
+const t = config.labels;
 const body = document.querySelector("[data-counter-body]");
 const $ = (selector) => body.querySelector(selector);
 let counter = null;
@@ -23,6 +24,12 @@ function render() {
   if (state === "open" && !current) shown = "idle";
   body.dataset.state = shown;
   $("[data-serving]").textContent = current ? current.number : "";
+  // Issue 16: called is not serving ("请到3号窗口" until the clerk starts, "正在办理" after).
+  const called = current && current.status === "called";
+  const label = called ? t.called_to : t.now_serving;
+  $("[data-serving-zh]").textContent = fill(label.zh, { n: counter.number });
+  $("[data-serving-en]").textContent = fill(label.en, { n: counter.number });
+  $("[data-serving-label]").dataset.status = current ? current.status : "";
   $("[data-greeted]").textContent = greeted ? greeted.number : "";
   $("[data-greeted-line]").hidden = !greeted;
   $("[data-apology-zh]").textContent = pause ? pause.apology_zh : "";

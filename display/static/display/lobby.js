@@ -14,6 +14,7 @@ const FRESH_MS = 8000; // the newest call stays highlighted this long
 const NOTICE_ROTATE_MS = 8000;
 const CALL_ROWS = 5;
 const RESTORED_MS = 60000; // how long "service restored" stays up after the last resolution
+const REQUEUED_MS = 30000; // how long "A003, you are still first in line" stays in the notice bar
 const BANNER_ROWS = 2; // incidents shown at once; more are counted ("+1")
 
 const config = readConfig();
@@ -34,6 +35,7 @@ const state = {
 };
 let freshTimer = null;
 let restoredTimer = null;
+let requeuedTimer = null;
 const announced = new Set(); // "opened:12", "resolved:12": each said once
 
 function both(key, values = {}) {
@@ -73,6 +75,22 @@ function onEvent(frame) {
   }
   if (frame.type === "ticket.called" || frame.type === "ticket.recalled") {
     voice.announce(frame, state.hall && state.hall.announce_english);
+  }
+  if (frame.type === "ticket.requeued" && frame.ticket) {
+    // Back to the front of the queue: the call no longer stands; tell the customer so.
+    state.calls = state.calls.filter((c) => c.number !== frame.ticket.number);
+    state.requeued = { number: frame.ticket.number, until: Date.now() + REQUEUED_MS };
+    clearTimeout(requeuedTimer);
+    requeuedTimer = setTimeout(renderNotice, REQUEUED_MS + 50);
+    const english = state.hall && state.hall.announce_english;
+    voice.say(
+      [
+        { text: fill(t.voice_requeued.zh, { number: frame.ticket.number }), lang: "zh-CN" },
+        english
+          ? { text: fill(t.voice_requeued.en, { number: frame.ticket.number }), lang: "en-US" }
+          : null,
+      ].filter(Boolean),
+    );
   }
   if (frame.incident) onIncident(frame);
   render();
@@ -131,13 +149,23 @@ function render() {
   renderNotice();
 }
 
+// Issue 16: a call is shown only while its counter is open: nobody is sent to a paused or
+// closed counter. A customer sent back to the front of the queue leaves the list too.
+function shownCalls() {
+  const open = new Set(
+    [...state.counters.values()].filter((c) => c.state === "open").map((c) => c.number),
+  );
+  return state.calls.filter((call) => open.has(call.counter));
+}
+
 function renderCalls() {
   const list = $("[data-calls]");
-  if (!state.calls.length) {
+  const calls = shownCalls();
+  if (!calls.length) {
     list.replaceChildren(el("p", { class: "empty" }, ...both("no_calls")));
     return;
   }
-  const [newest, ...older] = state.calls;
+  const [newest, ...older] = calls;
   const fresh = newest.seq === state.freshSeq;
   const hero = el(
     "div",
@@ -173,6 +201,24 @@ function ticketCell(ticket, className) {
   return el("td", { class: className }, ticket ? ticket.number : "—");
 }
 
+// Issue 16: called is not serving. "请到3号窗口 / Please go to counter 3" until the clerk
+// starts, "正在办理 / Now serving" after.
+function currentCell(counter) {
+  const ticket = counter.current;
+  if (!ticket) return el("td", { class: "current" }, "—");
+  const called = ticket.status === "called";
+  return el(
+    "td",
+    { class: `current ${called ? "is-called" : "is-serving"}`, "data-status": ticket.status },
+    el("span", { class: "current-number" }, ticket.number),
+    el(
+      "span",
+      { class: "current-word" },
+      ...(called ? both("called_to", { n: counter.number }) : both("now_serving")),
+    ),
+  );
+}
+
 function renderCounters() {
   const shown = [...state.counters.values()]
     .filter((c) => c.state !== "closed")
@@ -196,7 +242,7 @@ function renderCounters() {
       "tr",
       { "data-counter": c.number },
       head,
-      ticketCell(c.current, "current"),
+      currentCell(c),
       ticketCell(c.greeted, "greeted"),
       ticketCell(c.attended, "attended"),
     );
@@ -212,12 +258,15 @@ function renderCounters() {
 function renderBoard() {
   const tiles = state.businessTypes.map((bt) => {
     const minutes = bt.estimated_wait_s === null ? null : Math.ceil(bt.estimated_wait_s / 60);
+    // Issue 16: one honest wait. No open counter serves it: say so, never "no wait".
     const wait =
-      bt.waiting === 0 || minutes === 0
-        ? both("no_wait")
-        : minutes === null
-          ? ["—"]
-          : both("wait_about", { m: minutes });
+      bt.counters_open === 0
+        ? both("no_counter_open")
+        : bt.waiting === 0
+          ? both("no_wait")
+          : minutes === null
+            ? ["—"]
+            : both("wait_about", { m: Math.max(minutes, 1) });
     const incident = affecting(bt.code);
     const flag = incident
       ? incident.mode === "unavailable"
@@ -300,13 +349,21 @@ function renderIncidents() {
 
 // Apologies of paused counters (system faults have their own banner, above).
 function notices() {
-  return [...state.counters.values()]
+  const all = [...state.counters.values()]
     .filter((c) => c.state === "paused" && c.pause)
     .sort((a, b) => a.number - b.number)
     .map((c) => ({
       zh: `${fill(t.counter_n.zh, { n: c.number })}:${c.pause.apology_zh}`,
       en: `${fill(t.counter_n.en, { n: c.number })}: ${c.pause.apology_en}`,
     }));
+  const requeued = state.requeued;
+  if (requeued && requeued.until > Date.now()) {
+    all.unshift({
+      zh: fill(t.requeued.zh, { number: requeued.number }),
+      en: fill(t.requeued.en, { number: requeued.number }),
+    });
+  }
+  return all;
 }
 
 function renderNotice() {
