@@ -179,6 +179,8 @@ async def _display(rec: Display, url: str, deflate: bool, gate: asyncio.Semaphor
             kind, seq = head[1], int(head[2])
             if kind == "heartbeat":
                 rec.heartbeats += 1
+            elif kind == "board":  # the waiting board (display/board.py): not an event frame
+                continue
             elif kind == "snapshot":
                 rec.resyncs.append((len(seqs), seq))
             else:
