@@ -275,6 +275,15 @@ def _error_code(body: bytes) -> str:
         return ""
 
 
+def _tally(step: Step, kind: str, status, payload: bytes, *, expected: int) -> None:
+    """Count a response: ``expected`` is a success, any other status an error (None: the
+    request itself failed, already counted by ``Load._timed``)."""
+    if status == expected:
+        step.ok[kind] += 1
+    elif status is not None:
+        step.error(kind, f"{status} {_error_code(payload)}", payload)
+
+
 class Load:
     def __init__(self, pool: Pool, halls: list[dict], seed: int):
         self.pool = pool
@@ -304,10 +313,7 @@ class Load:
         body = {"business_type": self.rng.choices(self.names, self.weights)[0]}
         path = f"/api/v1/halls/{hall['code']}/tickets/"
         status, payload = await self._timed(step, "issue", scheduled, "POST", path, headers, body)
-        if status == 201:
-            step.ok["issue"] += 1
-        elif status is not None:
-            step.error("issue", f"{status} {_error_code(payload)}", payload)
+        _tally(step, "issue", status, payload, expected=201)
 
     async def _action(self, step, counter, action, since=None, expect_busy=False):
         headers = {"Authorization": f"Token {counter['token']}"}
@@ -372,10 +378,7 @@ class Load:
         status, payload = await self._timed(
             step, "healthz", scheduled, "GET", "/healthz/", {}, None
         )
-        if status == 200:
-            step.ok["healthz"] += 1
-        elif status is not None:
-            step.error("healthz", f"{status} {_error_code(payload)}", payload)
+        _tally(step, "healthz", status, payload, expected=200)
 
     async def counters(self, step: Step, scheduled: float):
         """The floor of an API read: DRF, a cached token, one hall's counters (``--mix floor``)."""
@@ -383,10 +386,7 @@ class Load:
         headers = {"Authorization": f"Token {hall['counters'][0]['token']}"}
         path = f"/api/v1/halls/{hall['code']}/counters/"
         status, payload = await self._timed(step, "counters", scheduled, "GET", path, headers, None)
-        if status == 200:
-            step.ok["counters"] += 1
-        elif status is not None:
-            step.error("counters", f"{status} {_error_code(payload)}", payload)
+        _tally(step, "counters", status, payload, expected=200)
 
     async def _recover(self, step, counter):
         # Not timed into the step's figures as cycles; any error here is still an error.
@@ -417,10 +417,7 @@ class Load:
 
         if floor:  # the same rates, spent on the two floor requests instead
             first, second = self.healthz, self.counters
-            issue_rate, cycle_rate = (
-                (issue_rate + 3 * cycle_rate) / 2,
-                (issue_rate + 3 * cycle_rate) / 2,
-            )
+            issue_rate = cycle_rate = (issue_rate + 3 * cycle_rate) / 2
         else:
             first, second = self.issue, self.cycle
         await asyncio.gather(stream(issue_rate, first), stream(cycle_rate, second))
