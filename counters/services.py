@@ -122,7 +122,7 @@ def _lock(counter_id: int, *, user, opening: bool = False, routing: bool = False
     counter = rows.first()
     if counter is not None and routing and not postgresql:
         counter.skills = list(counter.business_types.values_list("pk", flat=True).order_by())
-        counter.lane_settings = list(counter.hall.lane_settings.values("lane", "weight", "strict"))
+        counter.lane_settings = None  # hall_policy reads them itself
     if counter is None:
         _counter_halls.pop(counter_id, None)
         raise NotFound(_("No such counter."))
