@@ -4,10 +4,13 @@ Hall h1 (conftest): counter 1 serves payment+topup, counter 2 payment+service, c
 VIP-first and serves everything, counter 4 serves service only.
 """
 
+import datetime
 import json
 import re
+import zoneinfo
 
 import pytest
+import time_machine
 
 from counters.models import Counter, VipMode
 from counters.services import counter_call_next, counter_open
@@ -151,6 +154,12 @@ def test_the_script_gets_the_api_urls_and_the_hall_stream(client, greeter):
 # --- the queue -----------------------------------------------------------------------------
 
 
+# Mid-morning in the hall: "14 minutes ago" must fall on the same service day, which it does
+# not in the first 14 minutes after the hall's midnight.
+MORNING = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+
+
+@time_machine.travel(MORNING, tick=True)
 def test_the_queue_shows_waiting_tickets_by_type_with_lane_reason_and_time_waited(
     client, hall, greeter
 ):
