@@ -30,6 +30,8 @@ const state = {
   freshSeq: null,
   clockOffset: 0, // server clock minus this screen's
   noticeIndex: 0,
+  noticeShownAt: 0,
+  noticeFocus: null, // the key of a notice to show next, whatever the rotation's turn
   incidents: new Map(), // open ones, by id
   restoredUntil: 0,
 };
@@ -68,7 +70,10 @@ function onSnapshot(snapshot) {
 }
 
 function onEvent(frame) {
-  for (const counter of frame.counters || []) state.counters.set(counter.id, counter);
+  for (const counter of frame.counters || []) {
+    state.counters.set(counter.id, counter);
+    if (frame.type === "counter.paused") state.noticeFocus = `counter:${counter.id}`;
+  }
   if (frame.call) {
     state.calls = [frame.call, ...state.calls.filter((c) => c.seq !== frame.call.seq)].slice(0, 8);
     markFresh(frame.call, 0);
@@ -80,6 +85,7 @@ function onEvent(frame) {
     // Back to the front of the queue: the call no longer stands; tell the customer so.
     state.calls = state.calls.filter((c) => c.number !== frame.ticket.number);
     state.requeued = { number: frame.ticket.number, until: Date.now() + REQUEUED_MS };
+    state.noticeFocus = "requeued";
     clearTimeout(requeuedTimer);
     requeuedTimer = setTimeout(renderNotice, REQUEUED_MS + 50);
     const english = state.hall && state.hall.announce_english;
@@ -353,12 +359,14 @@ function notices() {
     .filter((c) => c.state === "paused" && c.pause)
     .sort((a, b) => a.number - b.number)
     .map((c) => ({
+      key: `counter:${c.id}`,
       zh: `${fill(t.counter_n.zh, { n: c.number })}:${c.pause.apology_zh}`,
       en: `${fill(t.counter_n.en, { n: c.number })}: ${c.pause.apology_en}`,
     }));
   const requeued = state.requeued;
   if (requeued && requeued.until > Date.now()) {
     all.unshift({
+      key: "requeued",
       zh: fill(t.requeued.zh, { number: requeued.number }),
       en: fill(t.requeued.en, { number: requeued.number }),
     });
@@ -377,6 +385,14 @@ function renderNotice() {
     );
     return;
   }
+  // A notice just posted (a counter pausing, a customer put back first) shows at once,
+  // not after the others' turns in the rotation.
+  const fresh = all.findIndex((n) => n.key === state.noticeFocus);
+  if (fresh >= 0) {
+    state.noticeIndex = fresh;
+    state.noticeShownAt = Date.now(); // and it gets its full turn
+  }
+  state.noticeFocus = null;
   const notice = all[state.noticeIndex % all.length];
   bar.className = "notice alert";
   bar.replaceChildren(
@@ -414,9 +430,11 @@ function renderClock() {
 renderClock();
 setInterval(renderClock, 1000);
 setInterval(() => {
+  if (Date.now() - state.noticeShownAt < NOTICE_ROTATE_MS) return;
   state.noticeIndex += 1;
+  state.noticeShownAt = Date.now();
   if (state.hall) renderNotice();
-}, NOTICE_ROTATE_MS);
+}, 1000);
 
 connectLive(config, {
   onSnapshot,
