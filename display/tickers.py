@@ -6,7 +6,8 @@ pokes its hall's ticker; the ticker waits ``delay`` so a burst lands in one comp
 computations at least ``min_interval`` apart whatever the event rate, computes once (in a worker
 thread, off any request and any lock), and calls ``deliver(stream, result)`` for each stream
 of the hall in this process, unless ``unchanged`` says the streams already have it (a stream
-that joins later gets the figures in its snapshot). Without events it recomputes every ``refresh`` seconds (waits grow).
+that joins later gets the figures in its snapshot). Without events it recomputes every
+``refresh`` seconds (waits grow).
 
 Two kinds run here: the wall's metrics (display.wall.stream) and the lobby's board of waiting
 counts and estimated waits (display.board). A hall with no stream connected costs nothing.
