@@ -190,3 +190,73 @@ def test_refusal_shows_the_servers_message(hall, demo_server, page):
     page.unroute("**/panel/")
     page.keyboard.press("n")  # refused again; the refresh after it now shows the truth
     expect(panel(page)).to_have_attribute("data-current", called)
+
+
+# Issue 17: the terminals clerks have (a 1366×768 laptop, a 1280×1024 monitor) and a 768 px
+# tablet, in both languages: no horizontal scroll, no clipped control, no word broken apart.
+CONSOLE_SIZES = [(1366, 768), (1280, 1024), (768, 1024)]
+
+
+def layout_faults(page) -> list[str]:
+    """What a clerk would see as broken: the page wider than the screen, a control whose label
+    does not fit its box or leaves the screen, a label broken inside a word."""
+    return page.evaluate(
+        """() => {
+          const faults = [];
+          const d = document.documentElement;
+          if (d.scrollWidth > innerWidth) faults.push(`scrolls sideways: ${d.scrollWidth}`);
+          for (const el of document.querySelectorAll('button, .button, select, label, th')) {
+            const r = el.getBoundingClientRect();
+            if (!r.width || el.closest('[hidden], dialog:not([open])')) continue;
+            const text = el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40);
+            if (r.right > innerWidth + 1 || r.left < -1) faults.push(`off screen: ${text}`);
+            if (el.scrollWidth > el.clientWidth + 1) faults.push(`clipped: ${text}`);
+            // A word broken apart: some word of the label is wider than the box holds.
+            for (const word of el.textContent.trim().split(/\\s+/)) {
+              if (word.length < 4 || /[\\u4e00-\\u9fff]/.test(word)) continue;
+              const probe = document.createElement('span');
+              probe.style.cssText = 'position:absolute;visibility:hidden;white-space:nowrap';
+              probe.style.font = getComputedStyle(el).font;
+              probe.textContent = word;
+              document.body.append(probe);
+              const wide = probe.getBoundingClientRect().width;
+              probe.remove();
+              if (wide > el.clientWidth) faults.push(`word broken: ${word} in ${text}`);
+            }
+          }
+          return faults;
+        }"""
+    )
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_console_fits_the_clerks_screens_in_both_languages(
+    hall, demo_server, browser, language
+):
+    base = demo_server["base"]
+    hall.clear(6)
+    counters = hall.request("GET", "/api/v1/halls/demo/counters/", auth=hall.kiosk)
+    serves = next(c for c in counters if c["number"] == 6)["business_types"]
+    hall.issue(serves[0], 2, priority_reason="elderly")
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.add_cookies([{"name": "django_language", "value": language, "url": base}])
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/?next=/console/counters/{hall.counter_ids[6]}/")
+    page.fill("input[name='username']", "clerk6")
+    page.fill("input[name='password']", "demo")
+    page.press("input[name='password']", "Enter")
+    live(page)
+    page.keyboard.press("n")
+    expect(panel(page)).to_have_attribute("data-current-status", "called")
+    state = page.locator(".state-word")
+    expect(state).to_have_text("开放" if language == "zh-hans" else "Open")  # translated, cased
+    for width, height in CONSOLE_SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(150)
+        assert layout_faults(page) == [], (language, width)
+        if width >= 1280:
+            no_scrolling(page)  # the laptop and the monitor: one screen, nothing below it
+        screenshot(page, f"console-{language}-{width}")
+    page.keyboard.press("b")  # back to the front, so the next test finds counter 6 empty
+    expect(panel(page)).to_have_attribute("data-current", "")
+    context.close()
