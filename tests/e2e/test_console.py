@@ -9,7 +9,7 @@ The tests run in order on one demo server (a module's own) and continue each oth
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import layout_faults, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -195,38 +195,6 @@ def test_refusal_shows_the_servers_message(hall, demo_server, page):
 # Issue 17: the terminals clerks have (a 1366×768 laptop, a 1280×1024 monitor) and a 768 px
 # tablet, in both languages: no horizontal scroll, no clipped control, no word broken apart.
 CONSOLE_SIZES = [(1366, 768), (1280, 1024), (768, 1024)]
-
-
-def layout_faults(page) -> list[str]:
-    """What a clerk would see as broken: the page wider than the screen, a control whose label
-    does not fit its box or leaves the screen, a label broken inside a word."""
-    return page.evaluate(
-        """() => {
-          const faults = [];
-          const d = document.documentElement;
-          if (d.scrollWidth > innerWidth) faults.push(`scrolls sideways: ${d.scrollWidth}`);
-          for (const el of document.querySelectorAll('button, .button, select, label, th')) {
-            const r = el.getBoundingClientRect();
-            if (!r.width || el.closest('[hidden], dialog:not([open])')) continue;
-            const text = el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40);
-            if (r.right > innerWidth + 1 || r.left < -1) faults.push(`off screen: ${text}`);
-            if (el.scrollWidth > el.clientWidth + 1) faults.push(`clipped: ${text}`);
-            // A word broken apart: some word of the label is wider than the box holds.
-            for (const word of el.textContent.trim().split(/\\s+/)) {
-              if (word.length < 4 || /[\\u4e00-\\u9fff]/.test(word)) continue;
-              const probe = document.createElement('span');
-              probe.style.cssText = 'position:absolute;visibility:hidden;white-space:nowrap';
-              probe.style.font = getComputedStyle(el).font;
-              probe.textContent = word;
-              document.body.append(probe);
-              const wide = probe.getBoundingClientRect().width;
-              probe.remove();
-              if (wide > el.clientWidth) faults.push(`word broken: ${word} in ${text}`);
-            }
-          }
-          return faults;
-        }"""
-    )
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
