@@ -210,7 +210,8 @@ def layout_faults(page, selector: str = CONTROLS, apart: tuple[str, str, str] | 
             if (!r.width || el.closest('[hidden], dialog:not([open])')) continue;
             const text = el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40);
             if (r.right > innerWidth + 1 || r.left < -1) faults.push(`off screen: ${text}`);
-            if (el.clientWidth && el.scrollWidth > el.clientWidth + 1) faults.push(`clipped: ${text}`);
+            const clipped = el.clientWidth && el.scrollWidth > el.clientWidth + 1;
+            if (clipped) faults.push(`clipped: ${text}`);
             probe.style.font = getComputedStyle(el).font;
             for (const word of el.textContent.trim().split(/\\s+/)) {
               if (word.length < 4 || /[\\u3000-\\u9fff]/.test(word)) continue;
@@ -226,7 +227,8 @@ def layout_faults(page, selector: str = CONTROLS, apart: tuple[str, str, str] | 
               const one = each.querySelector(a), other = each.querySelector(b);
               if (!one || !other) continue;
               const p = one.getBoundingClientRect(), q = other.getBoundingClientRect();
-              const overlap = p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom;
+              const overlap =
+                p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom;
               if (overlap) faults.push(`overlap in ${each.textContent.trim().slice(0, 20)}`);
             }
           }
