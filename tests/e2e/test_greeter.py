@@ -197,6 +197,7 @@ def test_the_tablet_fits_a_phone_in_both_languages(hall, demo_server, browser, l
     expect(page.locator("body")).to_have_attribute("data-live", "live", timeout=10000)
     expect(page.locator("#queue li[data-number]").first).to_be_visible()
     selector = "button, .button, label, .type-zh, .type-en, .type-stats, .badge, .ticket-number"
-    assert layout_faults(page, selector, ("li.ticket-row", ".ticket-facts", ".ticket-actions")) == []
+    row_parts = ("li.ticket-row", ".ticket-facts", ".ticket-actions")
+    assert layout_faults(page, selector, row_parts) == []
     screenshot(page, f"greeter-phone-{language}")
     context.close()
