@@ -117,16 +117,37 @@ def test_elderly_mode_makes_the_text_larger(demo_server, page):
     def size():
         return float(name.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
 
-    normal = size()
+    def text_size():
+        return float(
+            page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+        )
+
+    normal, normal_text = size(), text_size()
     toggle = page.locator("[data-elderly-toggle]")
     toggle.click()
     expect(toggle).to_have_attribute("aria-pressed", "true")
     assert size() >= normal * 1.25
+    assert text_size() >= normal_text * 1.5  # issue 17: the text half as large again
+    # The prefix letters stay: they are on the ticket and the displays.
+    expect(page.locator("[data-business='payment'] .kiosk-type-prefix")).to_be_visible()
     for viewport in (PORTRAIT, LANDSCAPE):  # every business on one screen, no scrolling
         page.set_viewport_size(viewport)
         overflow = page.evaluate("document.documentElement.scrollHeight - innerHeight")
         assert overflow <= 0, (viewport, overflow)
     screenshot(page, "kiosk-elderly")
+
+    # The confirmation asks about priority before the print button and offers the elderly
+    # customers' priority at once; it fits both screens.
+    choose(page, "payment")
+    elderly_lane = page.locator("input[name='lane_choice'][value='elderly']")
+    expect(elderly_lane).to_be_checked()
+    legend = page.locator("[data-confirm] fieldset legend").first.bounding_box()
+    assert legend["y"] < page.locator("[data-issue]").bounding_box()["y"]
+    for viewport in (PORTRAIT, LANDSCAPE):
+        page.set_viewport_size(viewport)
+        overflow = page.evaluate("document.documentElement.scrollHeight - innerHeight")
+        assert overflow <= 0, (viewport, overflow)
+    screenshot(page, "kiosk-elderly-confirm")
 
     toggle.click()
     assert size() == normal

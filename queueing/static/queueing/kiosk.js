@@ -167,6 +167,10 @@ board.addEventListener("click", async (event) => {
     if (!response.ok) throw new Error(String(response.status));
     confirmBox.innerHTML = await response.text();
     keypadTarget = null;
+    // Elderly mode offers the elderly customers' priority at once (issue 17); one tap on
+    // "No, thank you" takes it back.
+    const elderlyLane = confirmBox.querySelector("input[name='lane_choice'][value='elderly']");
+    if (elderly() && elderlyLane) elderlyLane.checked = true;
     show("confirm");
   } catch (error) {
     failed(strings.unavailable, error instanceof TypeError ? strings.network : "");
