@@ -162,55 +162,42 @@ def _minutes(seconds: int) -> int:
     return max(1, round(seconds / 60))
 
 
-def _counter_suggestion(counters: list[dict], code: str) -> tuple[str, str, list[int]]:
-    """Closed and idle counters that can serve ``code``: open one, or let it take this queue."""
-    closed = [
-        c["number"] for c in counters if c["state"] == "closed" and code in c["business_types"]
-    ]
-    idle = [c["number"] for c in counters if c["state"] == "idle" and code in c["business_types"]]
-    parts_zh, parts_en = [], []
-    if closed:
-        numbers = "、".join(str(n) for n in closed)
-        parts_zh.append(f"可开启{numbers}号窗口")
-        parts_en.append(f"open counter {', '.join(str(n) for n in closed)}")
-    if idle:
-        numbers = "、".join(str(n) for n in idle)
-        parts_zh.append(f"{numbers}号窗口空闲,可办理此业务")
-        parts_en.append(f"counter {', '.join(str(n) for n in idle)} is idle and can serve it")
-    if not parts_zh:
-        return (
-            "没有其他窗口能办理此业务,请考虑调配人员",
-            "No other counter can serve this business: consider moving staff",
-            [],
-        )
-    zh = ";".join(parts_zh) + "。"
-    en = "; ".join(parts_en)
-    return zh, en[0].upper() + en[1:] + ".", closed + idle
+# What each kind of counter that has the skill may do, by its state on the wall: the phrase
+# (Chinese, English) with {zh}/{en} for its numbers.
+_COUNTER_WAYS = {
+    "closed": ("可开启{zh}号窗口", "open counter {en}"),
+    "idle": ("{zh}号窗口空闲,可办理此业务", "counter {en} is idle and can serve it"),
+    "paused": ("{zh}号窗口暂停中,可恢复", "resume paused counter {en}"),
+}
 
 
-def _reopen_suggestion(counters: list[dict], code: str) -> tuple[str, str, list[int]]:
-    """The closed and paused counters that can serve ``code``: open or resume one."""
-    closed = [
-        c["number"] for c in counters if c["state"] == "closed" and code in c["business_types"]
-    ]
-    paused = [
-        c["number"] for c in counters if c["state"] == "paused" and code in c["business_types"]
-    ]
-    parts_zh, parts_en = [], []
-    if closed:
-        parts_zh.append(f"可开启{'、'.join(str(n) for n in closed)}号窗口")
-        parts_en.append(f"open counter {', '.join(str(n) for n in closed)}")
-    if paused:
-        parts_zh.append(f"{'、'.join(str(n) for n in paused)}号窗口暂停中,可恢复")
-        parts_en.append(f"resume paused counter {', '.join(str(n) for n in paused)}")
+def _counter_suggestion(
+    counters: list[dict],
+    code: str,
+    *,
+    states: tuple[str, ...] = ("closed", "idle"),
+    nobody: tuple[str, str] = (
+        "没有其他窗口能办理此业务,请考虑调配人员",
+        "No other counter can serve this business: consider moving staff",
+    ),
+) -> tuple[str, str, list[int]]:
+    """The counters in ``states`` that can serve ``code`` and what each may do: by default
+    open a closed one, or let an idle one take this queue; for a business no open counter
+    serves (issue 16), open a closed one or resume a paused one."""
+    parts_zh, parts_en, numbers = [], [], []
+    for state in states:
+        able = [
+            c["number"] for c in counters if c["state"] == state and code in c["business_types"]
+        ]
+        if able:
+            zh, en = _COUNTER_WAYS[state]
+            parts_zh.append(zh.format(zh="、".join(map(str, able))))
+            parts_en.append(en.format(en=", ".join(map(str, able))))
+            numbers += able
     if not parts_zh:
-        return (
-            "没有窗口能办理此业务,请调配人员",
-            "No counter can serve this business: move staff to it",
-            [],
-        )
+        return (*nobody, [])
     en = "; ".join(parts_en)
-    return ";".join(parts_zh) + "。", en[0].upper() + en[1:] + ".", closed + paused
+    return ";".join(parts_zh) + "。", en[0].upper() + en[1:] + ".", numbers
 
 
 def _no_counter_open(bt: dict, counters: list[dict]) -> dict:
@@ -226,7 +213,15 @@ def _no_counter_open(bt: dict, counters: list[dict]) -> dict:
     return {
         "message_zh": zh,
         "message_en": en,
-        "suggestion": _reopen_suggestion(counters, bt["code"]),
+        "suggestion": _counter_suggestion(
+            counters,
+            bt["code"],
+            states=("closed", "paused"),
+            nobody=(
+                "没有窗口能办理此业务,请调配人员",
+                "No counter can serve this business: move staff to it",
+            ),
+        ),
         "data": {"business_type": bt["code"], "waiting": waiting, "priority": first},
     }
 
