@@ -114,6 +114,14 @@ class InvalidTransition(DomainError):
     default_message = _("The ticket is not in a state that allows this.")
 
 
+class RecallTooSoon(DomainError):
+    """A recall within the hall's cool-down (issue 16): ``retry_after`` seconds to wait, in the
+    body and the Retry-After header."""
+
+    code = "recall_too_soon"
+    default_message = _("The customer was called moments ago: give them time to come.")
+
+
 class TransferRefused(DomainError):
     code = "transfer_refused"
     status_code = status.HTTP_400_BAD_REQUEST
@@ -163,9 +171,12 @@ def _flatten(detail) -> dict:
 
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response(
+        response = Response(
             error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code
         )
+        if "retry_after" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

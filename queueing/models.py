@@ -135,6 +135,9 @@ class Ticket(models.Model):
         help_text=_("Set when transferred to a specific counter: only it may call the ticket."),
     )
     recall_count = models.PositiveSmallIntegerField(_("recalls"), default=0)
+    # The last recall (the call itself is called_at): the hall's recall cool-down runs from the
+    # later of the two.
+    recalled_at = models.DateTimeField(_("last recalled at"), null=True, blank=True)
     transfer_count = models.PositiveSmallIntegerField(_("transfers"), default=0)
     origin = models.CharField(
         _("origin"), max_length=12, choices=Origin.choices, default=Origin.KIOSK

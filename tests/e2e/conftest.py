@@ -72,6 +72,11 @@ def demo_server(tmp_path_factory):
             "kiosk_token": tokens["Kiosk"],
             "display_token": tokens["Display"],
             "rating_pad_token": rating_pad.group(1) if rating_pad else None,
+            # Python run in ``manage.py shell`` against the server's database: a hall setting
+            # changed as the manager would in the admin.
+            "shell": lambda code: subprocess.run(
+                [*manage, "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True
+            ),
         }
         server.terminate()
         server.wait(timeout=15)

@@ -483,3 +483,34 @@ def test_a_hall_with_less_than_two_weeks_of_its_own_plans_from_the_default_day(h
     plan = planning.scenario_for_hall(hall=hall, day=DAY)
     assert (plan.profile_source, plan.history_days) == ("default", 7)
     assert sum(plan.profile[("payment", "normal")].values()) > 1  # the default day, not 1 a week
+
+
+# --- the greeting rules side by side (issue 16) ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_older_greeting_binding_costs_wait_and_both_rules_are_shown_side_by_side():
+    hall = one_type_hall(counters=5)
+    plan = planning.scenario_for_hall(hall=hall, day=DAY, profile=flat_profile(50))
+    assert plan.scenario.policy.greeting_binds_counter is False  # the hall's rule: the default
+    staffing = {h: 5 for h in plan.hours}
+    own = planning.evaluate(scenario=plan, counters_per_hour=staffing, replications=REPS)
+
+    rules = planning.greeting_rules(scenario=plan, evaluation=own)
+
+    # 50 an hour at 5 minutes keeps five counters ~83% busy: where the greeting binds the
+    # counter, a counter that frees while the only ones waiting are greeted elsewhere idles.
+    assert rules.hall_binds_counter is False
+    assert rules.binds_order_mean_wait_s == own.overall["mean_wait_s"]
+    assert rules.binds_counter_mean_wait_s > rules.binds_order_mean_wait_s
+    assert rules.extra_share > 0.02
+
+
+@pytest.mark.django_db
+def test_a_hall_that_greets_nobody_has_one_rule_only():
+    hall = one_type_hall()
+    hall.window_depth = 0
+    hall.save()
+    plan = planning.scenario_for_hall(hall=hall, day=DAY, profile=flat_profile(30))
+    own = planning.evaluate(scenario=plan, counters_per_hour={h: 4 for h in plan.hours})
+    assert planning.greeting_rules(scenario=plan, evaluation=own) is None
