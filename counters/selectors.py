@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter, CounterState, Interruption
+from hall.access import ACT_AT_COUNTER, admit, not_found
 from hall.models import AuditEvent, BusinessType, EventKind, PhraseStep, StandardPhrase
 from queueing import router
 from queueing.models import PriorityReason, Slot, Status, Ticket
@@ -24,6 +26,16 @@ def hall_counters(*, hall):
         .prefetch_related("business_types")
         .order_by("number")
     )
+
+
+def counter_admission(*, counter_id: int, user) -> str:
+    """The role with which ``user`` may act at the counter (``hall.access.ACT_AT_COUNTER``), or
+    refused: 404 for no such counter. The rule alone; whether a clerk is signed in at this very
+    counter is the counter action's to say (counters.services)."""
+    counter = Counter.objects.select_related("hall").filter(pk=counter_id).first()
+    if counter is None:
+        raise not_found(_("No such counter."))
+    return admit(who=user, hall=counter.hall, action=ACT_AT_COUNTER)
 
 
 def counter_interruption(*, counter: Counter) -> Interruption | None:

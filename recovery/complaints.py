@@ -30,11 +30,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hall.errors import DomainError, Forbidden, InvalidInput, NotFound
+from hall.access import HANDLE_COMPLAINT, Refused, admit
+from hall.errors import DomainError, InvalidInput, NotFound
 from hall.i18n import in_both_languages
 from hall.models import EventKind, Hall, Role
 from hall.people import display_name
-from hall.selectors import staff_role
 from hall.services import event_record
 from recovery.alerts import alert_clear, alert_raise
 from recovery.models import AlertKind, Complaint, ComplaintCategory, ComplaintStatus
@@ -80,8 +80,7 @@ def complaint_register(
     ``ticket``: the ticket being served when the customer complained, if any (of this hall).
     """
     now = now or timezone.now()
-    if staff_role(user=owner, hall=hall) not in (Role.CLERK, Role.MANAGER):
-        raise Forbidden(_("Only the hall's clerks and managers register complaints."))
+    admit(who=owner, hall=hall, action=HANDLE_COMPLAINT)
     fields = {}
     if category not in ComplaintCategory.values:
         fields["category"] = _("One of: %(choices)s") % {
@@ -146,10 +145,9 @@ def complaint_reply(
     )
     if complaint is None:
         raise NotFound(_("No such complaint."))
-    role = staff_role(user=user, hall=complaint.hall)
-    is_owner = role is not None and complaint.owner_id == getattr(user, "pk", None)
-    if not is_owner and role != Role.MANAGER:
-        raise Forbidden(_("Only the complaint's owner or a manager of the hall may reply."))
+    role = admit(who=user, hall=complaint.hall, action=HANDLE_COMPLAINT)
+    if complaint.owner_id != user.pk and role != Role.MANAGER:
+        raise Refused(_("Only the complaint's owner or a manager of the hall may reply."))
     reply = (reply or "").strip()
     if not reply:
         raise InvalidInput(fields={"reply": _("Say what the customer was told.")})

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from counters.models import Counter
+from hall.access import HANDLE_INCIDENT, admit
 from hall.apologies import apology_record, apology_withdraw
-from hall.errors import DomainError, Forbidden, InvalidInput, NotFound
+from hall.errors import DomainError, InvalidInput, NotFound
 from hall.models import (
     ApologyPlace,
     ApologySource,
@@ -29,11 +30,10 @@ from hall.models import (
     IncidentKind,
     IncidentMode,
     IncidentSeverity,
-    Role,
 )
 from hall.outbox import task_send_on_commit
 from hall.people import display_name
-from hall.selectors import incident_public, staff_role
+from hall.selectors import incident_public
 from hall.services import event_record
 from queueing.models import Ticket
 from recovery.escalation import department_for
@@ -41,7 +41,6 @@ from recovery.escalation import department_for
 # Who may report, acknowledge (without the department's signed link) and resolve a fault: the
 # hall's clerks and managers. A greeter sees incidents (the list, the apologies) but handles
 # none; README "A greeter and incidents" says the same.
-INCIDENT_ROLES = (Role.CLERK, Role.MANAGER)
 
 
 class IncidentAlreadyResolved(DomainError):
@@ -92,11 +91,6 @@ def apology_text(*, kind: str, mode: str, business_types: list[BusinessType]) ->
     return zh, en
 
 
-def _require_staff(*, user, hall: Hall) -> None:
-    if staff_role(user=user, hall=hall) not in INCIDENT_ROLES:
-        raise Forbidden(_("Only this hall's clerks and managers may report or handle faults."))
-
-
 def _incident(incident_id: int) -> Incident:
     incident = Incident.objects.select_related("hall").filter(pk=incident_id).first()
     if incident is None:
@@ -136,7 +130,7 @@ def incident_open(
     _choice(kind, IncidentKind, "kind")
     _choice(severity, IncidentSeverity, "severity")
     _choice(mode, IncidentMode, "mode")
-    _require_staff(user=reporter, hall=hall)
+    admit(who=reporter, hall=hall, action=HANDLE_INCIDENT)
     business_types = list(dict.fromkeys(business_types or []))
     if any(bt.hall_id != hall.pk for bt in business_types):
         raise InvalidInput(
@@ -207,7 +201,7 @@ def incident_acknowledge(
     now = now or timezone.now()
     incident = _incident(incident_id)
     if user is not None:
-        _require_staff(user=user, hall=incident.hall)
+        admit(who=user, hall=incident.hall, action=HANDLE_INCIDENT)
     by = (by or "").strip()[:150]
     if not by and user is not None:
         by = display_name(user)[:150]
@@ -239,7 +233,7 @@ def incident_resolve(
     """
     now = now or timezone.now()
     incident = _incident(incident_id)
-    _require_staff(user=user, hall=incident.hall)
+    admit(who=user, hall=incident.hall, action=HANDLE_INCIDENT)
     if incident.resolved_at is not None:
         raise IncidentAlreadyResolved()
     now = max(now, incident.opened_at)

@@ -19,10 +19,10 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hall.access import READ_REPORTS, RULES, Refused, admit_to_hall, halls_admitting, not_found
 from hall.api import IsStaff
-from hall.errors import Forbidden, InvalidInput, NotFound
-from hall.models import Hall, Role, StaffMembership
-from hall.selectors import staff_role
+from hall.errors import InvalidInput
+from hall.models import Hall
 from reports.daily import MAX_HALLS, halls_daily_reports
 from reports.files import (
     CSV_MEDIA_TYPE,
@@ -223,12 +223,8 @@ class HallDailyReportApi(APIView):
         ),
     )
     def get(self, request, hall: str):
+        hall_obj, _role = admit_to_hall(who=request.user, code=hall, action=READ_REPORTS)
         date, file_format = _date_and_format(request)
-        hall_obj = Hall.objects.filter(code=hall).first()
-        if hall_obj is None:
-            raise NotFound(_("No hall with code %(code)s.") % {"code": hall})
-        if staff_role(user=request.user, hall=hall_obj) != Role.MANAGER:
-            raise Forbidden(_("Reports are for this hall's managers."))
         (report,) = halls_daily_reports(halls=[hall_obj], date=date)
         return _answer(
             [report],
@@ -266,8 +262,8 @@ class DailyReportsApi(APIView):
         ),
     )
     def get(self, request):
-        date, file_format = _date_and_format(request)
         halls = _managed_halls(request.user, request.query_params.get("halls", ""))
+        date, file_format = _date_and_format(request)
         reports = halls_daily_reports(halls=halls, date=date)
         body = {"date": date, "halls": reports}
         return _answer(
@@ -281,14 +277,11 @@ class DailyReportsApi(APIView):
 
 def _managed_halls(user, codes_param: str) -> list[Hall]:
     codes = [code.strip() for code in codes_param.split(",") if code.strip()]
-    if user.is_superuser:
-        managed = Hall.objects.all()
-    else:
-        managed = Hall.objects.filter(
-            pk__in=StaffMembership.objects.filter(user=user, role=Role.MANAGER).values("hall")
-        )
+    managed = halls_admitting(user=user, action=READ_REPORTS)
     if not codes:
         halls = list(managed.order_by("code")[: MAX_HALLS + 1])
+        if not halls:
+            raise Refused(RULES[READ_REPORTS].refusal)
     else:
         codes = list(dict.fromkeys(codes))
         if len(codes) > MAX_HALLS:
@@ -297,11 +290,11 @@ def _managed_halls(user, codes_param: str) -> list[Hall]:
             found = {hall.code: hall for hall in Hall.objects.filter(code__in=codes)}
             unknown = [code for code in codes if code not in found]
             if unknown:
-                raise NotFound(_("No hall with code %(code)s.") % {"code": unknown[0]})
+                raise not_found(_("No hall with code %(code)s.") % {"code": unknown[0]})
             allowed = set(managed.filter(code__in=codes).values_list("code", flat=True))
             refused = [code for code in codes if code not in allowed]
             if refused:
-                raise Forbidden(_("You do not manage the hall %(code)s.") % {"code": refused[0]})
+                raise Refused(_("You do not manage the hall %(code)s.") % {"code": refused[0]})
             halls = [found[code] for code in codes]
     if len(halls) > MAX_HALLS:
         raise InvalidInput(
