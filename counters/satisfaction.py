@@ -12,8 +12,8 @@ Rules (``rating_record``):
   never rates their own service;
 - only within ``RATING_WINDOW`` (10 minutes) of finishing: the rating is the customer's answer
   at the counter, not something collected later. The pad shows its question for 30 seconds
-  (``counters/rating_pad.py``); ten minutes leaves room for a slow customer and a network retry
-  while keeping stale pads and replays of old ticket ids out;
+  (``counters/views/rating_pad.py``); ten minutes leaves room for a slow customer and a network
+  retry while keeping stale pads and replays of old ticket ids out;
 - every rating writes one ``rating.recorded`` audit event (ticket number, counter, rating,
   score: nothing about the customer) in the same transaction; it reaches the hall's streams and
   the counter's stream like the counter's other events.

@@ -2,7 +2,7 @@
 page every screen shows when it refuses someone (``refusal_page``).
 
 Each screen lives with the app that owns its behaviour: the kiosk, greeter tablet and the
-customer's status page in ``queueing/views/``, the clerk console in ``counters/views.py``, the
+customer's status page in ``queueing/views/``, the clerk console in ``counters/views/``, the
 displays in ``display/views.py``.
 """
 

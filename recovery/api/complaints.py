@@ -21,10 +21,9 @@ from recovery.complaints import (
     REPLY_MAX,
     complaint_register,
     complaint_reply,
-    complaints_for,
 )
 from recovery.models import Complaint, ComplaintCategory, ComplaintStatus
-from recovery.selectors import complaint_admission
+from recovery.selectors import complaint_admission, complaints_for
 
 
 class ComplaintTicketOutput(serializers.Serializer):

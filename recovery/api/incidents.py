@@ -16,14 +16,8 @@ from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
 from hall.models import BusinessType, Incident, IncidentKind, IncidentMode, IncidentSeverity
 from hall.selectors import incident_public
 from recovery.escalation_delivery import LEVEL_NAMES, acknowledge_token_valid
-from recovery.incidents import (
-    hall_incidents,
-    incident_acknowledge,
-    incident_duration_s,
-    incident_open,
-    incident_resolve,
-)
-from recovery.selectors import incident_admission
+from recovery.incidents import incident_acknowledge, incident_open, incident_resolve
+from recovery.selectors import hall_incidents, incident_admission, incident_duration_s
 
 
 class EscalationOutput(serializers.Serializer):

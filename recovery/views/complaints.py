@@ -25,14 +25,9 @@ from hall.models import Hall, Role
 from hall.views import refusal_page
 from queueing.models import Ticket
 from queueing.selectors import counter_window
-from recovery.complaints import (
-    MAX_CALLBACK_MINUTES,
-    complaint_kpis,
-    complaint_register,
-    complaint_reply,
-    complaints_for,
-)
+from recovery.complaints import MAX_CALLBACK_MINUTES, complaint_register, complaint_reply
 from recovery.models import ComplaintCategory, ComplaintStatus
+from recovery.selectors import complaint_kpis, complaints_for
 
 COMPLAINTS_SCREEN = gettext_lazy("Complaints")
 REPLIED_SHOWN = 20

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from counters.apologies import apology_for
-from counters.console_incidents import console_incidents_context
 from counters.models import Counter, CounterState, PauseReason
 from counters.selectors import (
     clerk_counter,
@@ -25,6 +24,7 @@ from counters.selectors import (
     standard_phrases,
     transfer_targets,
 )
+from counters.views.incidents import console_incidents_context
 from hall.access import OPEN_CONSOLE, Refused, admit, admit_to_hall, not_found
 from hall.models import PhraseStep, Role
 from hall.views import refusal_page
