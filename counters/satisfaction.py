@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import status
 
 from counters.models import RATING_SCORES, Rating, SatisfactionRating
-from hall.access import RATE_TICKET, Refused, admit, not_found
+from hall.access import RATE_TICKET, Refused, admit_to_hall_of
 from hall.auth import DeviceUser
 from hall.errors import DomainError, InvalidInput
 from hall.models import Device, EventKind, Hall, Role
@@ -99,10 +99,9 @@ def rating_admission(
     served this very ticket is ``rating_record``'s to say, under its lock."""
     if isinstance(user, DeviceUser):
         device, user = user.device, None
-    hall = Hall.objects.filter(tickets__pk=ticket_id).first()
-    if hall is None:
-        raise not_found(_("No such ticket."))
-    return hall, admit(who=device or user, hall=hall, action=RATE_TICKET)
+    rows = Ticket.objects.filter(pk=ticket_id)
+    missing = _("No such ticket.")
+    return admit_to_hall_of(rows, who=device or user, action=RATE_TICKET, missing=missing)
 
 
 def _already_rated(ticket_id: int) -> bool:

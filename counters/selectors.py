@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter, CounterState, Interruption
-from hall.access import ACT_AT_COUNTER, admit, not_found
-from hall.models import AuditEvent, BusinessType, EventKind, PhraseStep, StandardPhrase
+from hall.access import ACT_AT_COUNTER, admit_to_hall_of
+from hall.models import AuditEvent, BusinessType, EventKind, Hall, PhraseStep, StandardPhrase
 from queueing import router
 from queueing.models import PriorityReason, Slot, Status, Ticket
 from queueing.selectors import counter_window
@@ -28,14 +28,12 @@ def hall_counters(*, hall):
     )
 
 
-def counter_admission(*, counter_id: int, user) -> str:
-    """The role with which ``user`` may act at the counter (``hall.access.ACT_AT_COUNTER``), or
-    refused: 404 for no such counter. The rule alone; whether a clerk is signed in at this very
-    counter is the counter action's to say (counters.services)."""
-    counter = Counter.objects.select_related("hall").filter(pk=counter_id).first()
-    if counter is None:
-        raise not_found(_("No such counter."))
-    return admit(who=user, hall=counter.hall, action=ACT_AT_COUNTER)
+def counter_admission(*, counter_id: int, user) -> tuple[Hall, str]:
+    """The counter's hall and the role with which ``user`` may act there
+    (``hall.access.ACT_AT_COUNTER``); 404 for no such counter. The rule alone; whether a clerk is
+    signed in at this very counter is the counter action's to say (counters.services)."""
+    rows = Counter.objects.filter(pk=counter_id)
+    return admit_to_hall_of(rows, who=user, action=ACT_AT_COUNTER, missing=_("No such counter."))
 
 
 def counter_interruption(*, counter: Counter) -> Interruption | None:

@@ -248,6 +248,15 @@ def admit_to_hall(
     return hall, admit(who=who, hall=hall, action=action, refusal=refusal)
 
 
+def admit_to_hall_of(rows, *, who, action: str, missing) -> tuple[Hall, str]:
+    """The hall of the one object ``rows`` selects (a queryset of a model with a ``hall``) and
+    ``who``'s role or device kind there (``admit``); ``NotFound(missing)`` if there is none."""
+    hall = Hall.objects.filter(pk__in=rows.values("hall")).first()
+    if hall is None:
+        raise NotFound(missing)
+    return hall, admit(who=who, hall=hall, action=action)
+
+
 def page_caller(request) -> tuple[object, str]:
     """Who opens a page or a device's screen: the device of the ``?token=`` (and the token, for
     the page's scripts), else the signed-in person (and "")."""

@@ -8,7 +8,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hall.access import HANDLE_COMPLAINT, HANDLE_INCIDENT, admit, not_found
+from hall.access import HANDLE_COMPLAINT, HANDLE_INCIDENT, admit_to_hall_of
 from hall.models import (
     AuditEvent,
     EventKind,
@@ -19,27 +19,20 @@ from queueing.models import Ticket
 from recovery.models import Complaint, ComplaintStatus
 
 
-def incident_admission(*, incident_id: int, user) -> str:
-    """The role with which ``user`` may handle the incident (``hall.access.HANDLE_INCIDENT``);
-    404 for no such incident."""
-    hall = Hall.objects.filter(
-        pk__in=Incident.objects.filter(pk=incident_id).values("hall")
-    ).first()
-    if hall is None:
-        raise not_found(_("No such incident."))
-    return admit(who=user, hall=hall, action=HANDLE_INCIDENT)
+def incident_admission(*, incident_id: int, user) -> tuple[Hall, str]:
+    """The incident's hall and the role with which ``user`` may handle it there
+    (``hall.access.HANDLE_INCIDENT``); 404 for no such incident."""
+    rows = Incident.objects.filter(pk=incident_id)
+    return admit_to_hall_of(rows, who=user, action=HANDLE_INCIDENT, missing=_("No such incident."))
 
 
-def complaint_admission(*, complaint_id: int, user) -> str:
-    """The role with which ``user`` may handle complaints in the complaint's hall
+def complaint_admission(*, complaint_id: int, user) -> tuple[Hall, str]:
+    """The complaint's hall and the role with which ``user`` may handle complaints there
     (``hall.access.HANDLE_COMPLAINT``); 404 for no such complaint. Whether they may reply to this
     one (its owner, or a manager) is ``complaint_reply``'s to say."""
-    hall = Hall.objects.filter(
-        pk__in=Complaint.objects.filter(pk=complaint_id).values("hall")
-    ).first()
-    if hall is None:
-        raise not_found(_("No such complaint."))
-    return admit(who=user, hall=hall, action=HANDLE_COMPLAINT)
+    rows = Complaint.objects.filter(pk=complaint_id)
+    missing = _("No such complaint.")
+    return admit_to_hall_of(rows, who=user, action=HANDLE_COMPLAINT, missing=missing)
 
 
 def complaints_for(
