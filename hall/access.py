@@ -218,7 +218,7 @@ def admit(*, who, hall: Hall, action: str, refusal=None, membership=NOT_READ) ->
 
 
 def hall_named(code: str, *, say_code: bool = True) -> Hall:
-    """The hall with ``code``, else ``Refused`` (404); the API names the code it did not find,
+    """The hall with ``code``, else ``NotFound`` (404); the API names the code it did not find,
     a page or stream (whose address shows it) does not."""
     hall = Hall.objects.filter(code=code).first()
     if hall is None:
