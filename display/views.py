@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from counters.models import Counter
-from hall.access import SEE_HALL, admit, admit_to_hall, not_found, page_caller
+from hall.access import SEE_HALL, admit, hall_named, not_found, page_caller
 from hall.i18n import in_both_languages
 from hall.models import Hall
 from hall.views import refusal_page
@@ -93,8 +93,9 @@ SCREEN = _("This screen cannot open")
 @refusal_page(screen=SCREEN, template="display/refused.html")
 def lobby_display(request, code: str):
     """/display/halls/<code>/lobby/: the lobby TV (calls, counters, queue, notices, voice)."""
+    hall = hall_named(code, say_code=False)  # an unknown hall is 404 whatever the token
     who, token = page_caller(request)
-    hall, _kind = admit_to_hall(who=who, code=code, action=SEE_HALL, say_code=False)
+    admit(who=who, hall=hall, action=SEE_HALL)
     stream = {"stream": "hall", "ws": f"/ws/halls/{hall.code}/display/", "counter": None}
     return _page(request, "display/lobby.html", hall=hall, token=token, stream=stream)
 

@@ -33,7 +33,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from hall.access import OPEN_KIOSK, admit_to_hall, page_caller
+from hall.access import OPEN_KIOSK, admit, hall_named, page_caller
 from hall.models import Hall, IncidentMode
 from hall.selectors import incident_affects, incident_public, open_incidents
 from hall.views import refusal_page
@@ -69,8 +69,9 @@ SCRIPT_STRINGS = {
 def _admit(request, code: str) -> tuple[Hall, str]:
     """The hall, and the kiosk device token the page should issue with ("" for a greeter or
     manager)."""
+    hall = hall_named(code, say_code=False)  # an unknown hall is 404 whatever the token
     who, token = page_caller(request)
-    hall, _kind = admit_to_hall(who=who, code=code, action=OPEN_KIOSK, say_code=False)
+    admit(who=who, hall=hall, action=OPEN_KIOSK)
     return hall, token
 
 
