@@ -245,6 +245,8 @@ class NoticeStatus(models.TextChoices):
     PENDING = "pending", _("pending")
     SENDING = "sending", _("sending")
     SENT = "sent", _("sent")
+    # No gateway is configured (the embedded default): the text went to the log, not to a phone.
+    LOGGED = "logged", _("logged, not sent")
     FAILED = "failed", _("failed")
 
 

@@ -9,7 +9,7 @@ The tests run in order on one demo server (a module's own) and continue each oth
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import layout_faults, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -190,3 +190,41 @@ def test_refusal_shows_the_servers_message(hall, demo_server, page):
     page.unroute("**/panel/")
     page.keyboard.press("n")  # refused again; the refresh after it now shows the truth
     expect(panel(page)).to_have_attribute("data-current", called)
+
+
+# Issue 17: the terminals clerks have (a 1366×768 laptop, a 1280×1024 monitor) and a 768 px
+# tablet, in both languages: no horizontal scroll, no clipped control, no word broken apart.
+CONSOLE_SIZES = [(1366, 768), (1280, 1024), (768, 1024)]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_console_fits_the_clerks_screens_in_both_languages(
+    hall, demo_server, browser, language
+):
+    base = demo_server["base"]
+    hall.clear(6)
+    counters = hall.request("GET", "/api/v1/halls/demo/counters/", auth=hall.kiosk)
+    serves = next(c for c in counters if c["number"] == 6)["business_types"]
+    hall.issue(serves[0], 2, priority_reason="elderly")
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.add_cookies([{"name": "django_language", "value": language, "url": base}])
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/?next=/console/counters/{hall.counter_ids[6]}/")
+    page.fill("input[name='username']", "clerk6")
+    page.fill("input[name='password']", "demo")
+    page.press("input[name='password']", "Enter")
+    live(page)
+    page.keyboard.press("n")
+    expect(panel(page)).to_have_attribute("data-current-status", "called")
+    state = page.locator(".state-word")
+    expect(state).to_have_text("开放" if language == "zh-hans" else "Open")  # translated, cased
+    for width, height in CONSOLE_SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(150)
+        assert layout_faults(page) == [], (language, width)
+        if width >= 1280:
+            no_scrolling(page)  # the laptop and the monitor: one screen, nothing below it
+        screenshot(page, f"console-{language}-{width}")
+    page.keyboard.press("b")  # back to the front, so the next test finds counter 6 empty
+    expect(panel(page)).to_have_attribute("data-current", "")
+    context.close()

@@ -79,6 +79,12 @@ def test_issue_at_the_kiosk_choose_confirm_ticket(demo_server, hall, page):
     expect(page.locator("[data-step='ticket']")).to_be_hidden()
     width = printed.bounding_box()["width"]
     assert 250 <= width <= 310  # 72 mm printable of an 80 mm roll at 96 dpi ≈ 272 px
+    # Issue 17: the page is as long as the ticket (the roll is cut there), not a fixed 170 mm.
+    height_mm = printed.bounding_box()["height"] / (96 / 25.4)
+    page_mm = page.evaluate(
+        "+document.getElementById('ticket-page-size').textContent.match(/80mm (\\d+)mm/)[1]"
+    )
+    assert height_mm < page_mm <= height_mm + 12 and page_mm < 150, (height_mm, page_mm)
     page.emulate_media(media="screen")
 
 

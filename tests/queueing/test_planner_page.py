@@ -178,3 +178,17 @@ def test_the_planner_starts_from_the_halls_service_level_target(client, hall, ma
     html = client.get(URL + "?day=2026-03-04").content.decode()
 
     assert re.search(r'name="target" id="[^"]*" value="90"', html)
+
+
+def test_a_new_hall_is_told_it_plans_from_the_default_day_until_two_weeks(client, hall, manager):
+    import datetime
+
+    from tests.factories import issue
+
+    client.force_login(manager)
+    html = client.get(URL + "?day=2026-03-04").content.decode()
+    assert "no history yet, so a typical day shaped like the demo hall" in html
+    at = datetime.datetime(2026, 2, 27, 10, tzinfo=hall.tz)  # 5 days before the planned day
+    issue(hall, by=manager, at=at)
+    html = client.get(URL + "?day=2026-03-04").content.decode()
+    assert "this hall has 5 days of its own history, fewer than the two weeks" in html

@@ -6,6 +6,7 @@
 
 import { api, ApiError } from "/static/hall/page.js";
 import { connectLive } from "/static/display/live.js";
+import { fitPageToTicket } from "/static/queueing/ticket_page.js";
 
 const config = JSON.parse(document.getElementById("kiosk-config").textContent);
 const strings = config.strings;
@@ -322,6 +323,7 @@ async function showTicket(issued) {
 
 function print() {
   // Kiosk Chromium runs with --kiosk-printing: this prints at once without a dialog.
+  fitPageToTicket(printArea);
   window.print();
 }
 
