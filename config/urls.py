@@ -3,8 +3,9 @@ from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from counters import api as counters_api
-from counters import rating_api, rating_pad
+from counters.api import counters as counters_api
+from counters.api import ratings as ratings_api
+from counters.views import rating_pad
 from display import api as display_api
 from display.wall import views as wall_views
 from display.wall.api import hourly as hourly_api
@@ -94,7 +95,7 @@ api_v1 = [
     ),
     path(
         "tickets/<int:ticket_id>/rating/",
-        rating_api.TicketRatingApi.as_view(),
+        ratings_api.TicketRatingApi.as_view(),
         name="ticket-rating",
     ),
     # Tokens are secrets.token_urlsafe, i.e. slugs; anything else (a NUL byte crashes

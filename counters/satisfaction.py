@@ -12,8 +12,8 @@ Rules (``rating_record``):
   never rates their own service;
 - only within ``RATING_WINDOW`` (10 minutes) of finishing: the rating is the customer's answer
   at the counter, not something collected later. The pad shows its question for 30 seconds
-  (``counters/rating_pad.py``); ten minutes leaves room for a slow customer and a network retry
-  while keeping stale pads and replays of old ticket ids out;
+  (``counters/views/rating_pad.py``); ten minutes leaves room for a slow customer and a network
+  retry while keeping stale pads and replays of old ticket ids out;
 - every rating writes one ``rating.recorded`` audit event (ticket number, counter, rating,
   score: nothing about the customer) in the same transaction; it reaches the hall's streams and
   the counter's stream like the counter's other events.
@@ -36,10 +36,10 @@ from django.utils.translation import gettext_lazy
 from rest_framework import status
 
 from counters.models import RATING_SCORES, Rating, SatisfactionRating
+from hall.access import RATE_TICKET, Refused, admit_to_hall_of
 from hall.auth import DeviceUser
-from hall.errors import DomainError, Forbidden, InvalidInput, NotFound
-from hall.models import Device, DeviceKind, EventKind, Hall, Role
-from hall.selectors import staff_role
+from hall.errors import DomainError, InvalidInput
+from hall.models import Device, EventKind, Hall, Role
 from hall.services import event_record, hall_lock
 from queueing.models import Status, Ticket
 
@@ -91,18 +91,17 @@ class RatingWindowClosed(DomainError):
     default_message = gettext_lazy("This ticket was finished too long ago to be rated.")
 
 
-def _check_rater(*, ticket: Ticket, device: Device | None, user) -> None:
-    if device is not None:
-        if not device.active or device.kind != DeviceKind.RATING_PAD:
-            raise Forbidden(_("Only a rating pad may record ratings."))
-        if device.hall_id != ticket.hall_id:
-            raise Forbidden(_("This rating pad belongs to another hall."))
-        return
-    role = staff_role(user=user, hall=ticket.hall)
-    if role is None:
-        raise Forbidden(_("Only this hall's rating pads and staff may record ratings."))
-    if role == Role.CLERK and ticket.clerk_id == user.pk:
-        raise Forbidden(_("You served this ticket: the customer rates it, not you."))
+def rating_admission(
+    *, ticket_id: int, device: Device | None = None, user=None
+) -> tuple[Hall, str]:
+    """The hall of the ticket and the rater's role (or device kind), if ``device`` or ``user``
+    may rate its tickets (``hall.access.RATE_TICKET``); 404 for no such ticket. Whether a clerk
+    served this very ticket is ``rating_record``'s to say, under its lock."""
+    if isinstance(user, DeviceUser):
+        device, user = user.device, None
+    rows = Ticket.objects.filter(pk=ticket_id)
+    missing = _("No such ticket.")
+    return admit_to_hall_of(rows, who=device or user, action=RATE_TICKET, missing=missing)
 
 
 def _already_rated(ticket_id: int) -> bool:
@@ -128,20 +127,17 @@ def rating_record(
     now = now or timezone.now()
     if isinstance(user, DeviceUser):
         device, user = user.device, None
+    hall, role = rating_admission(ticket_id=ticket_id, device=device, user=user)
     if rating not in Rating.values:
         raise InvalidInput(fields={"rating": f"one of {', '.join(Rating.values)}"})
     reason = (reason or "").strip()
     if reason and reason not in RatingReason.codes():
         raise InvalidInput(fields={"reason": f"one of {', '.join(RatingReason.codes())}"})
-    if device is None and not getattr(user, "pk", None):
-        raise Forbidden(_("Only this hall's rating pads and staff may record ratings."))
-    hall_id = Ticket.objects.filter(pk=ticket_id).values_list("hall_id", flat=True).first()
-    if hall_id is None:
-        raise NotFound(_("No such ticket."))
     with transaction.atomic():
-        hall_lock(hall_id=hall_id)
+        hall_lock(hall_id=hall.pk)
         ticket = Ticket.objects.select_related("hall", "counter", "business_type").get(pk=ticket_id)
-        _check_rater(ticket=ticket, device=device, user=user)
+        if role == Role.CLERK and ticket.clerk_id == user.pk:
+            raise Refused(_("You served this ticket: the customer rates it, not you."))
         if ticket.status != Status.DONE:
             raise NotRateable(
                 _("Ticket %(number)s is %(status)s: only a finished ticket can be rated.")

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter, CounterState, Interruption
-from hall.models import AuditEvent, BusinessType, EventKind, PhraseStep, StandardPhrase
+from hall.access import ACT_AT_COUNTER, admit_to_hall_of
+from hall.models import AuditEvent, BusinessType, EventKind, Hall, PhraseStep, StandardPhrase
 from queueing import router
 from queueing.models import PriorityReason, Slot, Status, Ticket
 from queueing.selectors import counter_window
@@ -24,6 +26,14 @@ def hall_counters(*, hall):
         .prefetch_related("business_types")
         .order_by("number")
     )
+
+
+def counter_admission(*, counter_id: int, user) -> tuple[Hall, str]:
+    """The counter's hall and the role with which ``user`` may act there
+    (``hall.access.ACT_AT_COUNTER``); 404 for no such counter. The rule alone; whether a clerk is
+    signed in at this very counter is the counter action's to say (counters.services)."""
+    rows = Counter.objects.filter(pk=counter_id)
+    return admit_to_hall_of(rows, who=user, action=ACT_AT_COUNTER, missing=_("No such counter."))
 
 
 def counter_interruption(*, counter: Counter) -> Interruption | None:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from counters.apologies import apology_for
 from counters.models import ClerkSession, Counter, CounterState, Interruption, PauseReason
+from hall.access import ACT_AT_COUNTER, RULES, Refused, admit
 from hall.apologies import apology_record, apology_withdraw
 from hall.errors import (
     ClerkElsewhere,
@@ -28,7 +29,6 @@ from hall.errors import (
     CounterClosed,
     CounterPaused,
     CounterTaken,
-    Forbidden,
     InvalidInput,
     InvalidTransition,
     NoActiveTicket,
@@ -38,7 +38,7 @@ from hall.errors import (
 )
 from hall.i18n import localized_name
 from hall.models import ApologyPlace, ApologySource, EventKind, Role
-from hall.selectors import lane_settings_subquery, staff_role, staff_role_subquery
+from hall.selectors import lane_settings_subquery, staff_role_subquery
 from hall.services import event_record, hall_lock_condition
 from queueing import router
 from queueing.models import ACTIVE_STATUSES, Outcome, Slot, Status, Ticket
@@ -131,14 +131,14 @@ def _lock(counter_id: int, *, user, opening: bool = False, routing: bool = False
     if counter.hall_id != hall_id:  # moved to another hall after all: lock that one instead
         _counter_halls.pop(counter_id, None)
         return _lock(counter_id, user=user, opening=opening)
-    role = staff_role(user=user, hall=counter.hall, membership=counter.role)
+    role = admit(who=user, hall=counter.hall, action=ACT_AT_COUNTER, membership=counter.role)
     if role == Role.MANAGER:
         return counter
-    if role == Role.CLERK and (opening or counter.clerk_id == user.pk):
+    if opening or counter.clerk_id == user.pk:
         return counter
-    if role == Role.CLERK and counter.clerk_id is None:
+    if counter.clerk_id is None:
         raise CounterClosed(_("Open the counter first: you are not signed in at it."))
-    raise Forbidden(_("Only the clerk signed in at this counter or a manager may act on it."))
+    raise Refused(RULES[ACT_AT_COUNTER].refusal)
 
 
 def _active_ticket(counter: Counter) -> Ticket | None:

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from display.selectors import hall_snapshot
-from hall.api import hall_for
+from hall.access import SEE_HALL, admit_to_hall
 
 
 class DisplayTicketOutput(serializers.Serializer):
@@ -117,5 +117,5 @@ class HallSnapshotApi(APIView):
         ),
     )
     def get(self, request, hall: str):
-        hall = hall_for(request, hall)
+        hall, _admitted = admit_to_hall(who=request.user, code=hall, action=SEE_HALL)
         return Response(SnapshotOutput(hall_snapshot(hall=hall)).data)

@@ -40,9 +40,18 @@ from display.selectors import (
 )
 from display.wall.metrics import hall_metrics
 from display.wall.stream import localized, metrics_frame, ticker_join, ticker_leave
+from hall.access import (
+    REFUSALS,
+    SEE_FIGURES,
+    WATCH_COUNTER,
+    WATCH_HALL,
+    Refused,
+    admit,
+    hall_named,
+    not_found,
+)
 from hall.auth import device_for_token
-from hall.models import DeviceKind, Hall
-from hall.selectors import staff_role
+from hall.models import Hall
 
 log = logging.getLogger(__name__)
 
@@ -50,36 +59,25 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
-DISPLAY_DEVICES = (DeviceKind.DISPLAY, DeviceKind.KIOSK)
-# A counter's rating pad listens to its counter's stream for the finish of each ticket.
-COUNTER_DEVICES = (*DISPLAY_DEVICES, DeviceKind.RATING_PAD)
+# The one mapping of a refusal (hall.access.Refused) to a WebSocket close code.
+CLOSE_CODES = {401: CLOSE_UNAUTHENTICATED, 403: CLOSE_FORBIDDEN, 404: CLOSE_NOT_FOUND}
 
 
-class Refused(Exception):
-    def __init__(self, close_code: int, message):
-        super().__init__(message)
-        self.close_code, self.message = close_code, message
-
-
-def _credentials(scope) -> tuple[object | None, object | None]:
-    """(device, user) from ``?token=`` or the session cookie; either may be None."""
+def _caller(scope):
+    """The device of ``?token=``, or the person of the session cookie (or nobody)."""
     token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[0]
     if token:
         device = device_for_token(token)
         if device is None:
-            raise Refused(CLOSE_UNAUTHENTICATED, _("Unknown or disabled device token."))
-        return device, None
+            raise Refused(_("Unknown or disabled device token."), nobody=True)
+        return device
     user = scope.get("user")
-    if user is not None and user.is_authenticated:
-        if not _same_origin(scope):
-            # A session cookie goes with any page's request: without this, another site open
-            # in a clerk's browser could read the hall's streams (cross-site WebSocket hijacking).
-            # Device tokens are not ambient, so token streams need no such check.
-            raise Refused(
-                CLOSE_FORBIDDEN, _("A signed-in stream must come from this site's pages.")
-            )
-        return None, user
-    raise Refused(CLOSE_UNAUTHENTICATED, _("Give a device token (?token=) or sign in."))
+    if user is not None and user.is_authenticated and not _same_origin(scope):
+        # A session cookie goes with any page's request: without this, another site open
+        # in a clerk's browser could read the hall's streams (cross-site WebSocket hijacking).
+        # Device tokens are not ambient, so token streams need no such check.
+        raise Refused(_("A signed-in stream must come from this site's pages."))
+    return user
 
 
 def _language(scope) -> str:
@@ -99,21 +97,11 @@ def _same_origin(scope) -> bool:
     return urlparse(origin.decode("latin-1")).netloc == host.decode("latin-1")
 
 
-def _admit(scope, hall: Hall, *, devices_allowed: bool, device_kinds=DISPLAY_DEVICES) -> None:
-    device, user = _credentials(scope)
-    if device is not None:
-        if not devices_allowed:
-            raise Refused(CLOSE_FORBIDDEN, _("This stream is for the hall's staff, not devices."))
-        if device.hall_id != hall.pk or device.kind not in device_kinds:
-            raise Refused(CLOSE_FORBIDDEN, _("This device belongs to another hall."))
-    elif staff_role(user=user, hall=hall) is None:
-        raise Refused(CLOSE_FORBIDDEN, _("You are not on this hall's staff."))
-
-
 class _Stream(AsyncWebsocketConsumer):
-    """Accept, authorise, subscribe, snapshot, then forward events; subclasses say to what."""
+    """Accept, authorise, subscribe, snapshot, then forward events; subclasses say to what
+    (and ``action``, what the caller must be admitted to: hall.access)."""
 
-    devices_allowed = True
+    action = WATCH_HALL
 
     async def connect(self):
         self.seq = None
@@ -124,9 +112,9 @@ class _Stream(AsyncWebsocketConsumer):
         await self.accept()  # before refusing, so the client gets the reason and close code
         try:
             await database_sync_to_async(self.authorise)()
-        except Refused as refusal:
+        except REFUSALS as refusal:
             await self.send_error(refusal.message)
-            await self.close(code=refusal.close_code)
+            await self.close(code=CLOSE_CODES[refusal.status_code])
             return
         # Subscribe before reading the snapshot, so nothing falls between the two; events the
         # snapshot already holds are dropped by seq.
@@ -255,10 +243,8 @@ class LobbyConsumer(_Stream):
 
     def authorise(self):
         code = self.scope["url_route"]["kwargs"]["hall"]
-        self.hall = Hall.objects.filter(code=code).first()
-        if self.hall is None:
-            raise Refused(CLOSE_NOT_FOUND, _("No hall with this code."))
-        _admit(self.scope, self.hall, devices_allowed=self.devices_allowed)
+        self.hall = hall_named(code, say_code=False)
+        admit(who=_caller(self.scope), hall=self.hall, action=self.action)
         self.group = hall_group(self.hall.pk)
 
     def snapshot(self):
@@ -276,7 +262,7 @@ class WallConsumer(LobbyConsumer):
     the process's metrics ticker, which pushes ``{"type": "metrics"}`` frames a few seconds
     apart at most (display.wall.stream). Lobby displays get neither."""
 
-    devices_allowed = False
+    action = SEE_FIGURES
     ticker = None
 
     async def connect(self):
@@ -322,13 +308,8 @@ class CounterConsumer(_Stream):
         counter_id = self.scope["url_route"]["kwargs"]["counter_id"]
         self.counter = Counter.objects.select_related("hall").filter(pk=counter_id).first()
         if self.counter is None:
-            raise Refused(CLOSE_NOT_FOUND, _("No such counter."))
-        _admit(
-            self.scope,
-            self.counter.hall,
-            devices_allowed=self.devices_allowed,
-            device_kinds=COUNTER_DEVICES,
-        )
+            raise not_found(_("No such counter."))
+        admit(who=_caller(self.scope), hall=self.counter.hall, action=WATCH_COUNTER)
         self.group = counter_group(self.counter.pk)
 
     def snapshot(self):

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from counters.models import Counter, CounterState, Interruption
+from hall.days import local_day
 from hall.models import AuditEvent, EventKind, EventSequence, Hall
 from hall.selectors import incident_affects, incident_public, open_incidents
 from queueing.models import ACTIVE_STATUSES, Slot, Ticket
@@ -150,9 +151,7 @@ def pause_public(interruption: Interruption | None) -> dict | None:
 
 def recent_calls(*, hall: Hall, now: datetime.datetime | None = None) -> list[dict]:
     """The latest calls and recalls of the hall's current service day, newest first."""
-    local_midnight = datetime.datetime.combine(
-        hall.service_date(now), datetime.time.min, tzinfo=hall.tz
-    )
+    local_midnight, _end = local_day(hall=hall, date=hall.service_date(now))
     events = AuditEvent.objects.filter(
         hall=hall,
         kind__in=(EventKind.TICKET_CALLED, EventKind.TICKET_RECALLED, EventKind.TICKET_REQUEUED),

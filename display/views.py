@@ -20,11 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from counters.models import Counter
+from hall.access import SEE_HALL, admit, hall_named, not_found, page_caller
 from hall.i18n import in_both_languages
-from hall.models import DeviceKind, Hall
-from hall.pages import Refused, device_or_staff
-
-DISPLAY_DEVICES = (DeviceKind.DISPLAY, DeviceKind.KIOSK)
+from hall.models import Hall
+from hall.views import refusal_page
 
 # Everything the pages and their scripts write on screen or say aloud. ``{name}`` placeholders
 # are filled in by the scripts.
@@ -74,17 +73,6 @@ LABELS = {
 }
 
 
-def _admit(request, hall: Hall) -> str:
-    """The device token the page's scripts should use, or "" for a signed-in staff member."""
-    return device_or_staff(
-        request,
-        hall,
-        kinds=DISPLAY_DEVICES,
-        wrong_device=_("This device is not a display or kiosk of this hall."),
-        no_credentials=_("This screen needs a device token (?token=…) or a staff sign-in."),
-    )
-
-
 def _page(request, template: str, *, hall: Hall, token: str, stream: dict, **context):
     labels = {key: in_both_languages(text) for key, text in LABELS.items()}
     config = {
@@ -100,44 +88,27 @@ def _page(request, template: str, *, hall: Hall, token: str, stream: dict, **con
     return render(request, template, context)
 
 
-def _refused(request, refusal: Refused):
-    context = {
-        "message": in_both_languages(refusal.message),
-        "status": refusal.status,
-        "t": _sign_in(),
-    }
-    return render(request, "display/refused.html", context, status=refusal.status)
+SCREEN = _("This screen cannot open")
 
 
-def _sign_in() -> dict:
-    return {
-        "title": in_both_languages(_("This screen cannot open")),
-        "sign_in": in_both_languages(_("Sign in")),
-    }
-
-
+@refusal_page(screen=SCREEN, template="display/refused.html")
 def lobby_display(request, code: str):
     """/display/halls/<code>/lobby/: the lobby TV (calls, counters, queue, notices, voice)."""
-    hall = Hall.objects.filter(code=code).first()
-    try:
-        if hall is None:
-            raise Refused(404, _("No hall with this code."))
-        token = _admit(request, hall)
-    except Refused as refusal:
-        return _refused(request, refusal)
+    hall = hall_named(code, say_code=False)  # an unknown hall is 404 whatever the token
+    who, token = page_caller(request)
+    admit(who=who, hall=hall, action=SEE_HALL)
     stream = {"stream": "hall", "ws": f"/ws/halls/{hall.code}/display/", "counter": None}
     return _page(request, "display/lobby.html", hall=hall, token=token, stream=stream)
 
 
+@refusal_page(screen=SCREEN, template="display/refused.html")
 def counter_display(request, counter_id: int):
     """/display/counters/<id>/: the small screen above one counter."""
     counter = Counter.objects.select_related("hall").filter(pk=counter_id).first()
-    try:
-        if counter is None:
-            raise Refused(404, _("No such counter."))
-        token = _admit(request, counter.hall)
-    except Refused as refusal:
-        return _refused(request, refusal)
+    if counter is None:
+        raise not_found(_("No such counter."))
+    who, token = page_caller(request)
+    admit(who=who, hall=counter.hall, action=SEE_HALL)
     stream = {
         "stream": "counter",
         "ws": f"/ws/counters/{counter.pk}/display/",

@@ -1,4 +1,4 @@
-"""Thin API views for halls: token login and the business-type list."""
+"""Thin API views for halls: token login; ``IsStaff``, the API's gate before ``hall.access``."""
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
@@ -10,9 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hall.auth import DeviceUser
-from hall.errors import Forbidden, InvalidInput, NotFound
-from hall.models import Hall
-from hall.selectors import staff_role
+from hall.errors import InvalidInput
 
 
 class IsStaff(permissions.BasePermission):
@@ -25,25 +23,17 @@ class IsStaff(permissions.BasePermission):
         return bool(user and user.is_authenticated and not isinstance(user, DeviceUser))
 
 
-def hall_for(request, code: str, *, device_kinds=("kiosk", "display")) -> Hall:
-    """The hall named in the URL, if the caller belongs to it (a device of it or its staff).
+def valid_input(serializer, *, admission) -> dict:
+    """The ``serializer``'s validated data. Input that is not valid is refused only after
+    ``admission()``: a caller who may not act here gets its 403, never the 400 that would tell
+    them what is wrong with their input (``hall.access``: admission comes first).
 
-    A device's own hall comes with its (cached) authentication: no query."""
-    if isinstance(request.user, DeviceUser) and request.user.device.hall.code == code:
-        device = request.user.device
-        if device.kind not in device_kinds:
-            raise Forbidden(_("This device belongs to another hall or may not do this."))
-        return device.hall
-    hall = Hall.objects.filter(code=code).first()
-    if hall is None:
-        raise NotFound(_("No hall with code %(code)s.") % {"code": code})
-    if isinstance(request.user, DeviceUser):
-        device = request.user.device
-        if device.hall_id != hall.pk or device.kind not in device_kinds:
-            raise Forbidden(_("This device belongs to another hall or may not do this."))
-    elif staff_role(user=request.user, hall=hall) is None:
-        raise Forbidden(_("You are not on this hall's staff."))
-    return hall
+    The service admits the caller itself before acting; running ``admission`` only for input
+    that is not valid spares valid requests (every finish at a counter) its query."""
+    if not serializer.is_valid():
+        admission()
+        raise serializers.ValidationError(serializer.errors)
+    return serializer.validated_data
 
 
 class TokenLoginApi(APIView):

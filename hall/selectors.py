@@ -6,10 +6,10 @@ from django.db.models.functions import JSONObject
 
 from hall.models import Hall, Incident, LaneSetting, Role, StaffMembership
 
-_NOT_READ = object()
+NOT_READ = object()  # "the caller has not read the membership": staff_role reads it
 
 
-def staff_role(*, user, hall: Hall, membership=_NOT_READ) -> str | None:
+def staff_role(*, user, hall: Hall, membership=NOT_READ) -> str | None:
     """The user's role in the hall, or None. Superusers count as managers everywhere.
 
     ``membership``: the role already read with another row (``staff_role_subquery``), to save
@@ -18,7 +18,7 @@ def staff_role(*, user, hall: Hall, membership=_NOT_READ) -> str | None:
         return None
     if user.is_superuser:
         return Role.MANAGER
-    if membership is not _NOT_READ:
+    if membership is not NOT_READ:
         return membership
     return (
         StaffMembership.objects.filter(user=user, hall=hall).values_list("role", flat=True).first()

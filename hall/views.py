@@ -1,16 +1,22 @@
-"""The start page (which screens a signed-in person may open) and signing in and out.
+"""The start page (which screens a signed-in person may open), signing in and out, and the one
+page every screen shows when it refuses someone (``refusal_page``).
 
 Each screen lives with the app that owns its behaviour: the kiosk, greeter tablet and the
-customer's status page in ``queueing/views/``, the clerk console in ``counters/views.py``, the
+customer's status page in ``queueing/views/``, the clerk console in ``counters/views/``, the
 displays in ``display/views.py``.
 """
 
+import functools
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from hall.access import REFUSALS
+from hall.i18n import in_both_languages
 from hall.models import Hall, Role, StaffMembership
 
 # Which screens each role may open, in the order a newcomer would look for them.
@@ -64,3 +70,34 @@ def home(request):
 class LoginView(auth_views.LoginView):
     template_name = "hall/login.html"
     redirect_authenticated_user = True
+
+
+def refusal_page(*, screen, template: str = "hall/refused.html", text_only: bool = False):
+    """The one mapping of a refusal (``hall.access.REFUSALS``) to a page: a view so decorated
+    answers a refusal with ``template`` (``screen``, ``message``, its ``message_both``
+    languages, ``status``), or with the message alone (``text_only``: a fragment a script
+    shows as is).
+
+    A page answers 403 to a caller with no credentials at all (the 401 of the API and the
+    streams): there is no challenge a browser could answer, and the page says how to sign in."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except REFUSALS as refusal:
+                status = 403 if refusal.status_code == 401 else refusal.status_code
+                if text_only:
+                    return HttpResponse(str(refusal.message), status=status)
+                context = {
+                    "screen": screen,
+                    "message": refusal.message,
+                    "message_both": in_both_languages(refusal.message),
+                    "status": status,
+                }
+                return render(request, template, context, status=status)
+
+        return wrapped
+
+    return decorate

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from counters.models import VipMode
+from hall.access import HANDLE_TICKET, ISSUE_TICKET, Refused, admit
 from hall.errors import (
     BusinessTypeSuspended,
     BusinessTypeUnavailable,
-    Forbidden,
     HallClosed,
     InvalidInput,
     InvalidTransition,
@@ -31,7 +31,6 @@ from hall.models import (
     IncidentMode,
     Role,
 )
-from hall.selectors import staff_role
 from hall.services import event_record, event_seq_take, hall_lock
 from queueing.estimates import board_cached, new_ticket_estimate
 from queueing.models import (
@@ -46,8 +45,6 @@ from queueing.models import (
 )
 from queueing.numbering import format_number, next_sequence
 from queueing.selectors import serving_counters, waiting_count
-
-ISSUING_ROLES = (Role.GREETER, Role.CLERK, Role.MANAGER)
 
 
 @dataclass(frozen=True)
@@ -128,15 +125,8 @@ def ticket_issue(
     concerns no counter until one calls it.
     """
     now = now or timezone.now()
-    if device is not None:
-        if device.hall_id != hall.pk or device.kind != "kiosk" or not device.active:
-            raise Forbidden(_("This device may not issue tickets in this hall."))
-        role, origin = None, Origin.KIOSK
-    else:
-        role = staff_role(user=issued_by, hall=hall)
-        if role not in ISSUING_ROLES:
-            raise Forbidden(_("Only this hall's staff or kiosks may issue tickets."))
-        origin = Origin.GREETER
+    role = admit(who=device or issued_by, hall=hall, action=ISSUE_TICKET)
+    origin = Origin.KIOSK if device is not None else Origin.GREETER
 
     business_type = (
         BusinessType.objects.filter(hall=hall, code=business_type_code, active=True)
@@ -161,7 +151,7 @@ def ticket_issue(
     if business_type.suspended_by is not None:
         _refuse_suspended(business_type)
     if override_hours and role != Role.MANAGER:
-        raise Forbidden(_("Only a manager may issue outside opening hours."))
+        raise Refused(_("Only a manager may issue outside opening hours."))
     if not hall.is_open_at(now) and not override_hours:
         raise HallClosed(
             _("The hall is open from %(opens)s to %(closes)s.")
@@ -250,9 +240,7 @@ def ticket_cancel(*, ticket: Ticket, actor, reason: str = "") -> Ticket:
 
     Locks the ticket row; a ticket that a counter has already called cannot be cancelled here.
     """
-    role = staff_role(user=actor, hall=ticket.hall)
-    if role not in ISSUING_ROLES:
-        raise Forbidden(_("Only this hall's staff may cancel tickets."))
+    admit(who=actor, hall=ticket.hall, action=HANDLE_TICKET)
     with transaction.atomic():
         hall_lock(hall_id=ticket.hall_id)  # the ticket may sit in a counter's window
         window_counter_id = (
@@ -329,9 +317,7 @@ def ticket_transfer(*, ticket: Ticket, business_type_code: str, actor, reason: s
     Lock precondition: the hall row (the ticket may sit in a counter's window, which the counter
     actions rewrite under that lock), then a compare-and-set on ``status=waiting``.
     """
-    role = staff_role(user=actor, hall=ticket.hall)
-    if role not in ISSUING_ROLES:
-        raise Forbidden(_("Only this hall's staff may transfer tickets."))
+    admit(who=actor, hall=ticket.hall, action=HANDLE_TICKET)
     business_type = transfer_business_type(hall_id=ticket.hall_id, code=business_type_code)
     with transaction.atomic():
         hall_lock(hall_id=ticket.hall_id)

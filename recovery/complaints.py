@@ -20,21 +20,19 @@ the promised time ÷ replied (see there why that denominator).
 import datetime
 import logging
 import re
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hall.errors import DomainError, Forbidden, InvalidInput, NotFound
+from hall.access import HANDLE_COMPLAINT, Refused, admit
+from hall.errors import DomainError, InvalidInput, NotFound
 from hall.i18n import in_both_languages
 from hall.models import EventKind, Hall, Role
 from hall.people import display_name
-from hall.selectors import staff_role
 from hall.services import event_record
 from recovery.alerts import alert_clear, alert_raise
 from recovery.models import AlertKind, Complaint, ComplaintCategory, ComplaintStatus
@@ -80,8 +78,7 @@ def complaint_register(
     ``ticket``: the ticket being served when the customer complained, if any (of this hall).
     """
     now = now or timezone.now()
-    if staff_role(user=owner, hall=hall) not in (Role.CLERK, Role.MANAGER):
-        raise Forbidden(_("Only the hall's clerks and managers register complaints."))
+    admit(who=owner, hall=hall, action=HANDLE_COMPLAINT)
     fields = {}
     if category not in ComplaintCategory.values:
         fields["category"] = _("One of: %(choices)s") % {
@@ -146,10 +143,9 @@ def complaint_reply(
     )
     if complaint is None:
         raise NotFound(_("No such complaint."))
-    role = staff_role(user=user, hall=complaint.hall)
-    is_owner = role is not None and complaint.owner_id == getattr(user, "pk", None)
-    if not is_owner and role != Role.MANAGER:
-        raise Forbidden(_("Only the complaint's owner or a manager of the hall may reply."))
+    role = admit(who=user, hall=complaint.hall, action=HANDLE_COMPLAINT)
+    if complaint.owner_id != user.pk and role != Role.MANAGER:
+        raise Refused(_("Only the complaint's owner or a manager of the hall may reply."))
     reply = (reply or "").strip()
     if not reply:
         raise InvalidInput(fields={"reply": _("Say what the customer was told.")})
@@ -184,127 +180,7 @@ def complaint_reply(
 # --- reading -------------------------------------------------------------------------------
 
 
-def complaints_for(
-    *,
-    hall: Hall,
-    status: str | None = None,
-    owner=None,
-    since: datetime.datetime | None = None,
-    until: datetime.datetime | None = None,
-):
-    """The hall's complaints: open ones by deadline (soonest first), else newest first.
-
-    ``owner``: only those this person owns; ``since``/``until``: received in [since, until).
-    """
-    complaints = Complaint.objects.filter(hall=hall).select_related("owner", "replied_by", "ticket")
-    if status is not None:
-        complaints = complaints.filter(status=status)
-    if owner is not None:
-        complaints = complaints.filter(owner=owner)
-    if since is not None:
-        complaints = complaints.filter(received_at__gte=since)
-    if until is not None:
-        complaints = complaints.filter(received_at__lt=until)
-    if status == ComplaintStatus.OPEN:
-        return complaints.order_by("callback_due_at", "pk")
-    return complaints.order_by("-received_at", "-pk")
-
-
-@dataclass(frozen=True)
-class ComplaintKpis:
-    registered: int
-    replied: int
-    replied_on_time: int
-    open: int
-    due_soon: int
-    overdue: int
-
-    @property
-    def reply_rate(self) -> float | None:
-        """Replied ÷ registered (the standard: 100%)."""
-        return self.replied / self.registered if self.registered else None
-
-    @property
-    def on_time_rate(self) -> float | None:
-        """Replied by the promised time ÷ replied.
-
-        Divided by the replied, not by all registered: a complaint still open and not yet due
-        has not missed its promise, and counting it as late would make the rate drop every time
-        a complaint comes in. The unreplied are not lost from view: they lower the reply rate,
-        and those past their deadline are counted as ``overdue``. (The wall's figures in
-        display.wall.metrics use the same two definitions.)
-        """
-        return self.replied_on_time / self.replied if self.replied else None
-
-    def as_dict(self) -> dict:
-        return {
-            "registered": self.registered,
-            "replied": self.replied,
-            "replied_on_time": self.replied_on_time,
-            "reply_rate": self.reply_rate,
-            "on_time_rate": self.on_time_rate,
-            "open": self.open,
-            "due_soon": self.due_soon,
-            "overdue": self.overdue,
-        }
-
-
-def complaint_kpis(
-    *,
-    hall: Hall,
-    since: datetime.datetime,
-    until: datetime.datetime,
-    now: datetime.datetime | None = None,
-) -> ComplaintKpis:
-    """The hall's complaint KPIs in one query.
-
-    ``registered``, ``replied``, ``replied_on_time`` (and the two rates) count the complaints
-    received in [since, until), replied whenever. ``open``, ``due_soon`` (deadline within the
-    hall's reminder lead) and ``overdue`` count the hall's open complaints as of ``now``,
-    whenever received: an overdue complaint from yesterday still needs a reply today.
-    """
-    now = now or timezone.now()
-    soon = now + datetime.timedelta(minutes=hall.complaint_reminder_minutes)
-    received = Q(received_at__gte=since, received_at__lt=until)
-    replied = received & Q(status=ComplaintStatus.REPLIED)
-    is_open = Q(status=ComplaintStatus.OPEN)
-    row = Complaint.objects.filter(hall=hall).aggregate(
-        registered=Count("pk", filter=received),
-        replied=Count("pk", filter=replied),
-        replied_on_time=Count("pk", filter=replied & Q(replied_at__lte=F("callback_due_at"))),
-        open=Count("pk", filter=is_open),
-        due_soon=Count(
-            "pk", filter=is_open & Q(callback_due_at__gte=now, callback_due_at__lte=soon)
-        ),
-        overdue=Count("pk", filter=is_open & Q(callback_due_at__lt=now)),
-    )
-    return ComplaintKpis(**row)
-
-
 # --- follow-up: reminders and escalation ----------------------------------------------------
-
-
-def complaints_to_follow_up(*, now: datetime.datetime | None = None) -> dict[str, list[int]]:
-    """Open complaints whose owner is due a reminder, and those due escalation (past the
-    deadline, not yet escalated). Open complaints are few: the reminder lead, which is per hall,
-    is compared here rather than in SQL."""
-    now = now or timezone.now()
-    open_complaints = Complaint.objects.filter(status=ComplaintStatus.OPEN)
-    escalate = list(
-        open_complaints.filter(escalated_at__isnull=True, callback_due_at__lte=now)
-        .order_by("callback_due_at")
-        .values_list("pk", flat=True)
-    )
-    remind = [
-        pk
-        for pk, due, lead in open_complaints.filter(
-            reminded_at__isnull=True, callback_due_at__gt=now
-        )
-        .order_by("callback_due_at")
-        .values_list("pk", "callback_due_at", "hall__complaint_reminder_minutes")
-        if lead and due - datetime.timedelta(minutes=lead) <= now
-    ]
-    return {"remind": remind, "escalate": escalate}
 
 
 def _local(hall: Hall, at: datetime.datetime) -> str:

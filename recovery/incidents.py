@@ -10,18 +10,18 @@ Celery after commit (recovery/escalation.py).
 import datetime
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from counters.models import Counter
+from hall.access import HANDLE_INCIDENT, admit
 from hall.apologies import apology_record, apology_withdraw
-from hall.errors import DomainError, Forbidden, InvalidInput, NotFound
+from hall.errors import DomainError, InvalidInput, NotFound
 from hall.models import (
     ApologyPlace,
     ApologySource,
-    AuditEvent,
     BusinessType,
     EventKind,
     Hall,
@@ -29,19 +29,17 @@ from hall.models import (
     IncidentKind,
     IncidentMode,
     IncidentSeverity,
-    Role,
 )
 from hall.outbox import task_send_on_commit
 from hall.people import display_name
-from hall.selectors import incident_public, staff_role
+from hall.selectors import incident_public
 from hall.services import event_record
-from queueing.models import Ticket
 from recovery.escalation import department_for
+from recovery.selectors import incident_affected_customers, incident_duration_s
 
 # Who may report, acknowledge (without the department's signed link) and resolve a fault: the
 # hall's clerks and managers. A greeter sees incidents (the list, the apologies) but handles
 # none; README "A greeter and incidents" says the same.
-INCIDENT_ROLES = (Role.CLERK, Role.MANAGER)
 
 
 class IncidentAlreadyResolved(DomainError):
@@ -92,11 +90,6 @@ def apology_text(*, kind: str, mode: str, business_types: list[BusinessType]) ->
     return zh, en
 
 
-def _require_staff(*, user, hall: Hall) -> None:
-    if staff_role(user=user, hall=hall) not in INCIDENT_ROLES:
-        raise Forbidden(_("Only this hall's clerks and managers may report or handle faults."))
-
-
 def _incident(incident_id: int) -> Incident:
     incident = Incident.objects.select_related("hall").filter(pk=incident_id).first()
     if incident is None:
@@ -136,7 +129,7 @@ def incident_open(
     _choice(kind, IncidentKind, "kind")
     _choice(severity, IncidentSeverity, "severity")
     _choice(mode, IncidentMode, "mode")
-    _require_staff(user=reporter, hall=hall)
+    admit(who=reporter, hall=hall, action=HANDLE_INCIDENT)
     business_types = list(dict.fromkeys(business_types or []))
     if any(bt.hall_id != hall.pk for bt in business_types):
         raise InvalidInput(
@@ -207,7 +200,7 @@ def incident_acknowledge(
     now = now or timezone.now()
     incident = _incident(incident_id)
     if user is not None:
-        _require_staff(user=user, hall=incident.hall)
+        admit(who=user, hall=incident.hall, action=HANDLE_INCIDENT)
     by = (by or "").strip()[:150]
     if not by and user is not None:
         by = display_name(user)[:150]
@@ -239,7 +232,7 @@ def incident_resolve(
     """
     now = now or timezone.now()
     incident = _incident(incident_id)
-    _require_staff(user=user, hall=incident.hall)
+    admit(who=user, hall=incident.hall, action=HANDLE_INCIDENT)
     if incident.resolved_at is not None:
         raise IncidentAlreadyResolved()
     now = max(now, incident.opened_at)
@@ -275,69 +268,3 @@ def incident_resolve(
 
 
 # --- reads -------------------------------------------------------------------------------------
-
-
-def incident_duration_s(incident: Incident) -> int | None:
-    if incident.resolved_at is None:
-        return None
-    return round((incident.resolved_at - incident.opened_at).total_seconds())
-
-
-def incident_affected_customers(*, incident: Incident, until: datetime.datetime) -> int:
-    """Distinct tickets of the affected business types that were waiting, called or being served
-    at some moment between the opening and ``until``.
-
-    A ticket is in the hall from its issue time (kept on transfer) until ``finished_at``, which
-    every way out sets (done, no-show, cancelled, expired). Its business type over time comes
-    from its transfer events: a ticket transferred into an affected type during the incident
-    counts, one transferred out of it before the incident does not.
-    """
-    opened = incident.opened_at
-    present = Ticket.objects.filter(hall_id=incident.hall_id, issued_at__lt=until).filter(
-        Q(finished_at__isnull=True) | Q(finished_at__gte=opened)
-    )
-    if incident.affects_all:
-        return present.count()
-    affected = dict(incident.business_types.values_list("code", "pk"))
-    steady = present.filter(transfer_count=0, business_type_id__in=affected.values()).count()
-    moved = {
-        pk: (code, issued_at, finished_at)
-        for pk, code, issued_at, finished_at in present.filter(transfer_count__gt=0).values_list(
-            "pk", "business_type__code", "issued_at", "finished_at"
-        )
-    }
-    transfers: dict[int, list[tuple[datetime.datetime, str, str]]] = {pk: [] for pk in moved}
-    events = AuditEvent.objects.filter(
-        hall_id=incident.hall_id, kind=EventKind.TICKET_TRANSFERRED, ticket_id__in=list(moved)
-    ).order_by("created_at", "pk")
-    for ticket_id, at, data in events.values_list("ticket_id", "created_at", "data"):
-        previous = (data.get("previous") or {}).get("business_type")
-        transfers[ticket_id].append((at, previous, data.get("business_type")))
-    hits = 0
-    for pk, (code, issued_at, finished_at) in moved.items():
-        history = transfers[pk]
-        # Segments of (from, to, business type): before the first transfer, the type it left.
-        start, current = issued_at, history[0][1] if history else code
-        segments = []
-        for at, _previous, new_code in history:
-            segments.append((start, at, current))
-            start, current = at, new_code
-        segments.append((start, finished_at, current))
-        if any(
-            seg_code in affected and seg_start < until and (seg_end is None or seg_end >= opened)
-            for seg_start, seg_end, seg_code in segments
-        ):
-            hits += 1
-    return steady + hits
-
-
-def hall_incidents(*, hall: Hall, open_only: bool = False, limit: int = 100) -> list[Incident]:
-    """The hall's incidents, newest first, with what their API output needs loaded."""
-    incidents = Incident.objects.filter(hall=hall)
-    if open_only:
-        incidents = incidents.filter(resolved_at__isnull=True)
-    return list(
-        incidents.select_related("department", "reporter", "resolved_by", "hall")
-        .prefetch_related("business_types")
-        .order_by("-opened_at", "-pk")[:limit]
-    )

@@ -6,13 +6,14 @@ from celery import shared_task
 
 from hall.models import Hall
 from recovery.alerts import alert_halls_to_check, alert_notify_send, alerts_check, alerts_untold
-from recovery.complaints import complaint_escalate, complaint_remind, complaints_to_follow_up
+from recovery.complaints import complaint_escalate, complaint_remind
 from recovery.escalation import (
     attempt_retry,
     escalation_due,
     escalation_lost_retries,
     escalation_run,
 )
+from recovery.selectors import complaints_to_follow_up
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)

@@ -18,8 +18,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from hall.models import Role, StaffMembership
-from hall.pages import Refused, refused_page, staff_hall
+from hall.access import READ_REPORTS, admit_to_hall, halls_admitting
+from hall.views import refusal_page
 from reports.daily import halls_daily_reports
 from reports.files import report_tables
 from reports.interruptions import interruptions_report
@@ -37,18 +37,15 @@ def _percent_text(share) -> str:
 
 
 @login_required
+@refusal_page(screen=gettext_lazy("Daily report"))
 def daily_report_page(request, hall: str):
-    try:
-        hall_obj, _role = staff_hall(
-            user=request.user,
-            code=hall,
-            roles=(Role.MANAGER,),
-            refusal=_("Daily reports are for this hall's managers."),
-        )
-    except Refused as refusal:
-        return refused_page(
-            request, screen=_("Daily report"), message=refusal.message, status=refusal.status
-        )
+    hall_obj, _role = admit_to_hall(
+        who=request.user,
+        code=hall,
+        action=READ_REPORTS,
+        refusal=gettext_lazy("Daily reports are for this hall's managers."),
+        say_code=False,
+    )
     today = hall_obj.service_date()
     raw = request.GET.get("date", "")
     date, bad_date = today, False
@@ -69,7 +66,7 @@ def daily_report_page(request, hall: str):
     ]
     managed = (
         request.user.is_superuser
-        or StaffMembership.objects.filter(user=request.user, role=Role.MANAGER).count() > 1
+        or halls_admitting(user=request.user, action=READ_REPORTS).count() > 1
     )
     all_halls = None
     if managed:
@@ -120,16 +117,16 @@ def duration_text(seconds: int) -> str:
 
 
 @login_required
+@refusal_page(screen=INTERRUPTIONS_SCREEN)
 def interruptions_page(request, hall: str):
 
-    try:
-        hall_obj, _role = staff_hall(
-            user=request.user, code=hall, roles=(Role.MANAGER,), refusal=INTERRUPTIONS_REFUSAL
-        )
-    except Refused as refusal:
-        return refused_page(
-            request, screen=INTERRUPTIONS_SCREEN, message=refusal.message, status=refusal.status
-        )
+    hall_obj, _role = admit_to_hall(
+        who=request.user,
+        code=hall,
+        action=READ_REPORTS,
+        refusal=INTERRUPTIONS_REFUSAL,
+        say_code=False,
+    )
     raw = request.GET.get("date", "")
     status, error = 200, None
     try:

@@ -167,10 +167,9 @@ def test_each_caller_gets_the_answer_of_the_table_from_the_pages(world, route):
     assert measured == dict(zip(PRINCIPALS, row or (), strict=False)), route
 
 
-# The answers today. Where an endpoint validates its input before deciding admission, a caller
-# from another hall gets the 400 of the empty body here rather than a 403 (pause, transfer,
-# reply, the daily reports, a ticket's transfer and rating). Issue 15's single admission rule
-# (hall/access.py, not done yet) is to decide before validating; its rows will change with it.
+# Admission comes first (hall/access.py): a caller who may not act here is refused (403) whatever
+# they send, so no row holds the 400 of an empty body for a caller from another hall, a device
+# or a role the rule leaves out; a 400 in a row means the caller was let in.
 # One row per operation or page: the answers of
 #        anonymous, kiosk, display, rating_pad, greeter, clerk, other_hall_clerk,
 #        other_hall_manager, manager
@@ -190,20 +189,20 @@ API_TABLE: dict[str, tuple[int, ...]] = {
     "GET /api/v1/t/{token}/": (200, 200, 200, 200, 200, 200, 200, 200, 200),
     "GET /api/v1/tickets/{ticket_id}/": (401, 403, 403, 403, 200, 200, 403, 403, 200),
     "POST /api/v1/auth/token/": (400, 400, 400, 400, 400, 400, 400, 400, 400),
-    "POST /api/v1/complaints/{complaint_id}/reply/": (401, 403, 403, 403, 400, 400, 400, 400, 400),
+    "POST /api/v1/complaints/{complaint_id}/reply/": (401, 403, 403, 403, 403, 400, 403, 403, 400),
     "POST /api/v1/counters/{counter_id}/call-next/": (401, 403, 403, 403, 403, 409, 403, 403, 409),
     "POST /api/v1/counters/{counter_id}/close/": (401, 403, 403, 403, 403, 409, 403, 403, 200),
     "POST /api/v1/counters/{counter_id}/finish/": (401, 403, 403, 403, 403, 409, 403, 403, 409),
     "POST /api/v1/counters/{counter_id}/no-show/": (401, 403, 403, 403, 403, 409, 403, 403, 409),
     "POST /api/v1/counters/{counter_id}/open/": (401, 403, 403, 403, 403, 200, 403, 403, 409),
-    "POST /api/v1/counters/{counter_id}/pause/": (401, 403, 403, 403, 400, 400, 400, 400, 400),
+    "POST /api/v1/counters/{counter_id}/pause/": (401, 403, 403, 403, 403, 400, 403, 403, 400),
     "POST /api/v1/counters/{counter_id}/recall/": (401, 403, 403, 403, 403, 409, 403, 403, 409),
     "POST /api/v1/counters/{counter_id}/requeue/": (401, 403, 403, 403, 403, 409, 403, 403, 409),
     "POST /api/v1/counters/{counter_id}/resume/": (401, 403, 403, 403, 403, 409, 403, 403, 409),
     "POST /api/v1/counters/{counter_id}/start/": (401, 403, 403, 403, 403, 409, 403, 403, 409),
-    "POST /api/v1/counters/{counter_id}/transfer/": (401, 403, 403, 403, 400, 400, 400, 400, 400),
-    "POST /api/v1/halls/{hall}/complaints/": (401, 403, 403, 403, 400, 400, 403, 403, 400),
-    "POST /api/v1/halls/{hall}/incidents/": (401, 403, 403, 403, 400, 400, 403, 403, 400),
+    "POST /api/v1/counters/{counter_id}/transfer/": (401, 403, 403, 403, 403, 400, 403, 403, 400),
+    "POST /api/v1/halls/{hall}/complaints/": (401, 403, 403, 403, 403, 400, 403, 403, 400),
+    "POST /api/v1/halls/{hall}/incidents/": (401, 403, 403, 403, 403, 400, 403, 403, 400),
     "POST /api/v1/halls/{hall}/tickets/": (401, 400, 403, 403, 400, 400, 403, 403, 400),
     "POST /api/v1/incidents/{incident_id}/acknowledge/": (
         401,
@@ -218,8 +217,8 @@ API_TABLE: dict[str, tuple[int, ...]] = {
     ),
     "POST /api/v1/incidents/{incident_id}/resolve/": (401, 403, 403, 403, 403, 200, 403, 403, 409),
     "POST /api/v1/tickets/{ticket_id}/cancel/": (401, 403, 403, 403, 200, 409, 403, 403, 409),
-    "POST /api/v1/tickets/{ticket_id}/rating/": (401, 400, 400, 400, 400, 400, 400, 400, 400),
-    "POST /api/v1/tickets/{ticket_id}/transfer/": (401, 403, 403, 403, 400, 400, 400, 400, 400),
+    "POST /api/v1/tickets/{ticket_id}/rating/": (401, 403, 403, 400, 400, 400, 403, 403, 400),
+    "POST /api/v1/tickets/{ticket_id}/transfer/": (401, 403, 403, 403, 400, 400, 403, 403, 400),
 }
 
 PAGE_TABLE: dict[str, tuple[int, ...]] = {

@@ -51,12 +51,13 @@ from django.utils import timezone
 from counters.hall_now import hall_now, seconds
 from counters.models import Rating as RatingChoice
 from counters.models import SatisfactionRating
+from hall.days import local_day
 from hall.models import Hall
 from hall.people import display_name
 from queueing.models import Status, Ticket
 from recovery.alerts import alert_public
-from recovery.complaints import complaint_kpis
 from recovery.models import ManagerAlert
+from recovery.selectors import complaint_kpis
 
 SATISFACTION_TARGET = 85  # out of 100: the operators' service standard
 LAST_HOUR = datetime.timedelta(hours=1)
@@ -236,11 +237,9 @@ def _satisfaction(*, hall, service_date) -> dict:
 def _complaints(*, hall, service_date, now) -> dict:
     """Open complaints (whenever received) by their callback deadline, and of those received
     on the service day the share replied and the share replied by the promised time
-    (``recovery.complaints.complaint_kpis``, one query)."""
-    day_start = datetime.datetime.combine(service_date, datetime.time.min, tzinfo=hall.tz)
-    kpis = complaint_kpis(
-        hall=hall, since=day_start, until=day_start + datetime.timedelta(days=1), now=now
-    )
+    (``recovery.selectors.complaint_kpis``, one query)."""
+    day_start, day_end = local_day(hall=hall, date=service_date)
+    kpis = complaint_kpis(hall=hall, since=day_start, until=day_end, now=now)
     return {
         "open": kpis.open,
         "due_soon": kpis.due_soon,

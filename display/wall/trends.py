@@ -43,6 +43,7 @@ from django.db.models.functions import Coalesce, ExtractHour, TruncDate
 from django.utils import timezone
 
 from hall.cache import cache_get, cache_set
+from hall.days import local_day
 from hall.models import Hall
 from queueing.models import Status, Ticket
 
@@ -116,7 +117,7 @@ def _counts(*, hall: Hall, days: list, target: datetime.timedelta) -> dict:
     # Each day's tickets, and those of the day before that were still open at its midnight.
     which = Q()
     for d in days:
-        midnight = datetime.datetime.combine(d, datetime.time(0), tzinfo=tz)
+        midnight, _end = local_day(hall=hall, date=d)
         which |= Q(service_date=d) | (
             Q(service_date=d - datetime.timedelta(days=1))
             & (Q(finished_at__isnull=True) | Q(finished_at__gte=midnight))

@@ -23,11 +23,10 @@ from django.utils.translation import gettext_lazy
 
 from display.wall.metrics import SATISFACTION_TARGET, hall_metrics
 from display.wall.trends import hall_hourly
-from hall.models import Role
-from hall.pages import Refused, refused_page, staff_hall
+from hall.access import OPEN_WALL, admit_to_hall
+from hall.views import refusal_page
 
 SCREEN = gettext_lazy("Hall wall")
-ROLES = (Role.MANAGER, Role.CLERK)
 HOURLY_REFRESH_S = 60
 
 
@@ -83,17 +82,10 @@ def _labels() -> dict:
 
 
 @login_required
+@refusal_page(screen=SCREEN)
 def wall_page(request, hall: str):
     """The wall of one hall: every figure the duty manager watches, live."""
-    try:
-        hall, _role = staff_hall(
-            user=request.user,
-            code=hall,
-            roles=ROLES,
-            refusal=gettext_lazy("The wall is for this hall's managers and clerks."),
-        )
-    except Refused as refusal:
-        return refused_page(request, screen=SCREEN, message=refusal.message, status=refusal.status)
+    hall, _role = admit_to_hall(who=request.user, code=hall, action=OPEN_WALL, say_code=False)
     language = "en" if translation.get_language() == "en" else "zh"
     config = {
         "stream": "hall",

@@ -13,12 +13,12 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from hall.models import Hall, Role
-from hall.pages import Refused, refused_page, staff_hall
+from hall.access import OPEN_GREETER, admit_to_hall, not_found
+from hall.models import Hall
+from hall.views import refusal_page
 from queueing.models import PRIORITY_LANE_REASONS, Lane, Status, Ticket
 from queueing.selectors import greeter_queues
 
-GREETER_ROLES = (Role.GREETER, Role.MANAGER)
 ID = 999999999  # stands for a ticket's id in the URL templates the script fills in
 
 # What the page's script writes on screen ({name} placeholders filled in by the script).
@@ -34,20 +34,12 @@ STRINGS = {
 }
 
 
+SCREEN = _("Greeter tablet")
+
+
 def _admit(request, code: str) -> Hall:
-    hall, _role = staff_hall(
-        user=request.user,
-        code=code,
-        roles=GREETER_ROLES,
-        refusal=_("The greeter tablet is for this hall's greeters and managers."),
-    )
+    hall, _role = admit_to_hall(who=request.user, code=code, action=OPEN_GREETER, say_code=False)
     return hall
-
-
-def _refused(request, refusal: Refused):
-    return refused_page(
-        request, screen=_("Greeter tablet"), message=refusal.message, status=refusal.status
-    )
 
 
 def _queue_context(hall: Hall) -> dict:
@@ -55,12 +47,10 @@ def _queue_context(hall: Hall) -> dict:
 
 
 @login_required
+@refusal_page(screen=SCREEN)
 def greeter(request, hall: str):
     """/greeter/<hall>/: the tablet."""
-    try:
-        hall = _admit(request, hall)
-    except Refused as refusal:
-        return _refused(request, refusal)
+    hall = _admit(request, hall)
     config = {
         "issue": reverse("ticket-issue", args=[hall.code]),
         "queue": reverse("greeter-queue", args=[hall.code]),
@@ -92,22 +82,18 @@ def greeter(request, hall: str):
 
 
 @login_required
+@refusal_page(screen=SCREEN)
 def greeter_queue(request, hall: str):
     """/greeter/<hall>/queue/: the queue fragment (and the waiting counts on the type buttons)."""
-    try:
-        hall = _admit(request, hall)
-    except Refused as refusal:
-        return _refused(request, refusal)
+    hall = _admit(request, hall)
     return render(request, "queueing/greeter_queue.html", _queue_context(hall))
 
 
 @login_required
+@refusal_page(screen=SCREEN)
 def greeter_print(request, hall: str, ticket_id: int):
     """/greeter/<hall>/tickets/<id>/print/: the 80 mm ticket of one of the hall's tickets."""
-    try:
-        hall = _admit(request, hall)
-    except Refused as refusal:
-        return _refused(request, refusal)
+    hall = _admit(request, hall)
     token = (
         Ticket.objects.filter(pk=ticket_id, hall=hall)
         .exclude(status__in=(Status.CANCELLED, Status.EXPIRED))
@@ -115,7 +101,7 @@ def greeter_print(request, hall: str, ticket_id: int):
         .first()
     )
     if token is None:
-        return _refused(request, Refused(404, _("No such ticket in this hall.")))
+        raise not_found(_("No such ticket in this hall."))
     return redirect("ticket-print", token)
 
 

@@ -33,9 +33,10 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from hall.models import DeviceKind, Hall, IncidentMode, Role
-from hall.pages import Refused, device_or_staff
+from hall.access import OPEN_KIOSK, admit, hall_named, page_caller
+from hall.models import Hall, IncidentMode
 from hall.selectors import incident_affects, incident_public, open_incidents
+from hall.views import refusal_page
 from queueing.models import SELF_DECLARABLE_REASONS, PriorityReason
 from queueing.selectors import business_type_queues
 
@@ -43,7 +44,7 @@ IDLE_SECONDS = 60
 PRINTED_IDLE_SECONDS = 20
 BOARD_REFRESH_SECONDS = 12
 IDLE_OVERRIDE_RANGE = (3, 600)
-KIOSK_STAFF_ROLES = (Role.GREETER, Role.MANAGER)
+SCREEN = _("Ticket kiosk")
 
 # What the kiosk says for the reasons a customer may declare themselves (queueing.models
 # SELF_DECLARABLE_REASONS); other reasons (pregnant, military) go through a greeter.
@@ -65,26 +66,13 @@ SCRIPT_STRINGS = {
 }
 
 
-def _admit(request, hall: Hall | None) -> str:
-    """The kiosk device token the page should issue with, or "" for a greeter or manager."""
-    if hall is None:
-        raise Refused(404, _("There is no hall with this code."))
-    return device_or_staff(
-        request,
-        hall,
-        kinds=(DeviceKind.KIOSK,),
-        wrong_device=_("This device is not a ticket kiosk of this hall."),
-        no_credentials=_("The kiosk needs a kiosk device token (?token=…) or a staff sign-in."),
-        staff_roles=KIOSK_STAFF_ROLES,
-        not_staff=_("Only this hall's greeters and managers may use the kiosk."),
-    )
-
-
-def _refused(request, refusal: Refused, *, fragment: bool = False):
-    if fragment:
-        return HttpResponse(refusal.message, status=refusal.status)
-    context = {"message": refusal.message, "status": refusal.status}
-    return render(request, "queueing/kiosk_refused.html", context, status=refusal.status)
+def _admit(request, code: str) -> tuple[Hall, str]:
+    """The hall, and the kiosk device token the page should issue with ("" for a greeter or
+    manager)."""
+    hall = hall_named(code, say_code=False)  # an unknown hall is 404 whatever the token
+    who, token = page_caller(request)
+    admit(who=who, hall=hall, action=OPEN_KIOSK)
+    return hall, token
 
 
 def _idle_seconds(request) -> tuple[int, int]:
@@ -126,12 +114,9 @@ def _with_token(url: str, token: str) -> str:
     return f"{url}?token={token}" if token else url
 
 
+@refusal_page(screen=SCREEN, template="queueing/kiosk_refused.html")
 def kiosk(request, hall: str):
-    hall_obj = Hall.objects.filter(code=hall).first()
-    try:
-        token = _admit(request, hall_obj)
-    except Refused as refusal:
-        return _refused(request, refusal)
+    hall_obj, token = _admit(request, hall)
     idle_s, printed_idle_s = _idle_seconds(request)
     config = {
         "issue_url": reverse("ticket-issue", args=[hall_obj.code]),
@@ -158,25 +143,19 @@ def kiosk(request, hall: str):
     return render(request, "queueing/kiosk.html", context)
 
 
+@refusal_page(screen=SCREEN, text_only=True)
 def kiosk_board(request, hall: str):
     """The business type buttons with people waiting and estimated wait (a fragment)."""
-    hall_obj = Hall.objects.filter(code=hall).first()
-    try:
-        token = _admit(request, hall_obj)
-    except Refused as refusal:
-        return _refused(request, refusal, fragment=True)
+    hall_obj, token = _admit(request, hall)
     return render(request, "queueing/kiosk_board.html", _board_context(hall_obj, token))
 
 
+@refusal_page(screen=SCREEN, text_only=True)
 def kiosk_confirm(request, hall: str, code: str):
     """The confirmation of one business type (a fragment): the choice said back (复述), the ID
     reminder, the people ahead, the priority, VIP and phone options, and its Idempotency-Key;
     the warning of an incident that affects the business (the customer may still queue)."""
-    hall_obj = Hall.objects.filter(code=hall).first()
-    try:
-        token = _admit(request, hall_obj)
-    except Refused as refusal:
-        return _refused(request, refusal, fragment=True)
+    hall_obj, token = _admit(request, hall)
     business_type = next(
         (bt for bt in _board(hall_obj, _incidents(hall_obj)) if bt.code == code), None
     )

@@ -19,8 +19,9 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hall.models import Hall, Role
-from hall.pages import Refused, refused_page, staff_hall
+from hall.access import OPEN_PLANNER, admit_to_hall
+from hall.models import Hall
+from hall.views import refusal_page
 from queueing import planning
 
 SCREEN = gettext_lazy("Staffing planner")
@@ -31,12 +32,7 @@ ACTIONS = ("evaluate", "suggest", "apply")
 
 
 def _admit(request, code: str) -> Hall:
-    hall, _role = staff_hall(
-        user=request.user,
-        code=code,
-        roles=(Role.MANAGER,),
-        refusal=gettext_lazy("The staffing planner is for this hall's managers."),
-    )
+    hall, _role = admit_to_hall(who=request.user, code=code, action=OPEN_PLANNER, say_code=False)
     return hall
 
 
@@ -98,19 +94,19 @@ def _edited_plan(plan: planning.Plan, data: dict) -> planning.Plan:
 
 
 @login_required
+@refusal_page(screen=SCREEN)
 def planner(request, hall: str):
     """/planner/<hall>/: GET shows the day with every counter open; POST evaluates the inputs
     (``action=evaluate``), searches the fewest counters (``suggest``) or takes the suggestion
     into the inputs and evaluates it (``apply``)."""
-    try:
-        hall = _admit(request, hall)
-    except Refused as refusal:
-        return refused_page(request, screen=SCREEN, message=refusal.message, status=refusal.status)
+    hall = _admit(request, hall)
     day = _day(request, hall)
     try:
         plan = planning.scenario_for_hall(hall=hall, day=day)
     except planning.PlanningError as exc:
-        return refused_page(request, screen=SCREEN, message=str(exc), status=200)
+        # Not a refusal: the hall cannot be planned yet (no business types...), said on the page.
+        context = {"screen": SCREEN, "message": str(exc), "status": 200}
+        return render(request, "hall/refused.html", context)
 
     if request.method == "POST":
         action = request.POST.get("action")

@@ -1,5 +1,7 @@
 """Thin API views for complaints (首问负责制): register, list, reply."""
 
+from functools import partial
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -7,11 +9,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hall.api import IsStaff, hall_for
-from hall.errors import Forbidden, InvalidInput
+from hall.access import HANDLE_COMPLAINT, admit_to_hall
+from hall.api import IsStaff, valid_input
+from hall.errors import InvalidInput
 from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
 from hall.models import Role
-from hall.selectors import staff_role
 from queueing.models import Ticket
 from recovery.complaints import (
     DESCRIPTION_MAX,
@@ -19,9 +21,9 @@ from recovery.complaints import (
     REPLY_MAX,
     complaint_register,
     complaint_reply,
-    complaints_for,
 )
 from recovery.models import Complaint, ComplaintCategory, ComplaintStatus
+from recovery.selectors import complaint_admission, complaints_for
 
 
 class ComplaintTicketOutput(serializers.Serializer):
@@ -114,10 +116,7 @@ class ComplaintListApi(APIView):
         summary="The hall's complaints (a manager: all; a clerk: their own)",
     )
     def get(self, request, hall: str):
-        hall = hall_for(request, hall, device_kinds=())
-        role = staff_role(user=request.user, hall=hall)
-        if role not in (Role.CLERK, Role.MANAGER):
-            raise Forbidden(_("Complaints are for the hall's clerks and managers."))
+        hall, role = admit_to_hall(who=request.user, code=hall, action=HANDLE_COMPLAINT)
         wanted = request.query_params.get("status")
         if wanted is not None and wanted not in ComplaintStatus.values:
             raise InvalidInput(
@@ -140,7 +139,7 @@ class ComplaintListApi(APIView):
     )
     @idempotent
     def post(self, request, hall: str):
-        hall = hall_for(request, hall, device_kinds=())
+        hall, _admitted = admit_to_hall(who=request.user, code=hall, action=HANDLE_COMPLAINT)
         data = self.ComplaintRegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -177,10 +176,10 @@ class ComplaintReplyApi(APIView):
     )
     @idempotent
     def post(self, request, complaint_id: int):
-        data = self.ComplaintReplyInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        admission = partial(complaint_admission, complaint_id=complaint_id, user=request.user)
+        data = valid_input(self.ComplaintReplyInput(data=request.data), admission=admission)
         complaint = complaint_reply(
-            complaint_id=complaint_id, user=request.user, reply=data.validated_data["reply"]
+            complaint_id=complaint_id, user=request.user, reply=data["reply"]
         )
         complaint = Complaint.objects.select_related("hall", "owner", "replied_by", "ticket").get(
             pk=complaint.pk

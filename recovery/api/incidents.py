@@ -1,25 +1,23 @@
 """Thin API views for incidents (system faults): report, list, acknowledge, resolve."""
 
+from functools import partial
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hall.api import IsStaff, hall_for
+from hall.access import HANDLE_INCIDENT, SEE_INCIDENTS, Refused, admit_to_hall
+from hall.api import IsStaff, valid_input
 from hall.auth import DeviceUser
-from hall.errors import Forbidden, InvalidInput
+from hall.errors import InvalidInput
 from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
 from hall.models import BusinessType, Incident, IncidentKind, IncidentMode, IncidentSeverity
 from hall.selectors import incident_public
 from recovery.escalation_delivery import LEVEL_NAMES, acknowledge_token_valid
-from recovery.incidents import (
-    hall_incidents,
-    incident_acknowledge,
-    incident_duration_s,
-    incident_open,
-    incident_resolve,
-)
+from recovery.incidents import incident_acknowledge, incident_open, incident_resolve
+from recovery.selectors import hall_incidents, incident_admission, incident_duration_s
 
 
 class EscalationOutput(serializers.Serializer):
@@ -131,7 +129,7 @@ class IncidentListApi(APIView):
         summary="The hall's incidents, newest first (staff of the hall)",
     )
     def get(self, request, hall: str):
-        hall = hall_for(request, hall, device_kinds=())
+        hall, _admitted = admit_to_hall(who=request.user, code=hall, action=SEE_INCIDENTS)
         open_only = request.query_params.get("open", "").lower() in ("1", "true", "yes")
         return Response(
             [incident_output(i) for i in hall_incidents(hall=hall, open_only=open_only)]
@@ -146,7 +144,7 @@ class IncidentListApi(APIView):
     )
     @idempotent
     def post(self, request, hall: str):
-        hall = hall_for(request, hall, device_kinds=())
+        hall, _admitted = admit_to_hall(who=request.user, code=hall, action=HANDLE_INCIDENT)
         data = self.IncidentOpenInput(data=request.data)
         data.is_valid(raise_exception=True)
         codes = list(dict.fromkeys(data.validated_data.get("business_types") or []))
@@ -195,7 +193,7 @@ class IncidentAcknowledgeApi(APIView):
         token = request.query_params.get("token")
         if token is not None:
             if not acknowledge_token_valid(token, incident_id):
-                raise Forbidden(_("This acknowledge link is not valid or has expired."))
+                raise Refused(_("This acknowledge link is not valid or has expired."))
             department = (
                 Incident.objects.filter(pk=incident_id)
                 .values_list("department__name", flat=True)
@@ -229,11 +227,9 @@ class IncidentResolveApi(APIView):
     )
     @idempotent
     def post(self, request, incident_id: int):
-        data = self.IncidentResolveInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        admission = partial(incident_admission, incident_id=incident_id, user=request.user)
+        data = valid_input(self.IncidentResolveInput(data=request.data), admission=admission)
         incident = incident_resolve(
-            incident_id=incident_id,
-            user=request.user,
-            resolution=data.validated_data["resolution"],
+            incident_id=incident_id, user=request.user, resolution=data["resolution"]
         )
         return Response(incident_output(_fresh(incident)))

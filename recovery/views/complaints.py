@@ -18,24 +18,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from counters.selectors import clerk_counter
+from hall.access import HANDLE_COMPLAINT, admit_to_hall
 from hall.days import local_day
 from hall.errors import DomainError
 from hall.models import Hall, Role
-from hall.pages import Refused, refused_page, staff_hall
+from hall.views import refusal_page
 from queueing.models import Ticket
 from queueing.selectors import counter_window
-from recovery.complaints import (
-    MAX_CALLBACK_MINUTES,
-    complaint_kpis,
-    complaint_register,
-    complaint_reply,
-    complaints_for,
-)
+from recovery.complaints import MAX_CALLBACK_MINUTES, complaint_register, complaint_reply
 from recovery.models import ComplaintCategory, ComplaintStatus
+from recovery.selectors import complaint_kpis, complaints_for
 
-COMPLAINT_ROLES = (Role.CLERK, Role.MANAGER)
 COMPLAINTS_SCREEN = gettext_lazy("Complaints")
-COMPLAINTS_REFUSAL = gettext_lazy("Complaints are for the hall's clerks and managers.")
 REPLIED_SHOWN = 20
 
 
@@ -105,15 +99,11 @@ def _register(request, hall: Hall) -> dict | None:
 
 
 @login_required
+@refusal_page(screen=COMPLAINTS_SCREEN)
 def complaints_page(request, hall: str):
-    try:
-        hall_obj, role = staff_hall(
-            user=request.user, code=hall, roles=COMPLAINT_ROLES, refusal=COMPLAINTS_REFUSAL
-        )
-    except Refused as refusal:
-        return refused_page(
-            request, screen=COMPLAINTS_SCREEN, message=refusal.message, status=refusal.status
-        )
+    hall_obj, role = admit_to_hall(
+        who=request.user, code=hall, action=HANDLE_COMPLAINT, say_code=False
+    )
     here = reverse("complaints-page", args=[hall_obj.code])
     errors, reply_errors, status = {}, {}, 200
     if request.method == "POST":

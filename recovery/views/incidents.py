@@ -8,8 +8,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from hall.access import Refused
 from hall.models import Incident
-from hall.pages import refused_page
+from hall.views import refusal_page
 from recovery.escalation_delivery import acknowledge_token_valid
 from recovery.incidents import incident_acknowledge
 
@@ -17,6 +18,7 @@ SCREEN = _("Acknowledge a system fault")
 
 
 @require_http_methods(["GET", "POST"])
+@refusal_page(screen=SCREEN)
 def incident_acknowledge_page(request, incident_id: int):
     token = request.GET.get("token", "")
     incident = (
@@ -26,8 +28,7 @@ def incident_acknowledge_page(request, incident_id: int):
         .first()
     )
     if incident is None or not acknowledge_token_valid(token, incident_id):
-        message = _("This acknowledge link is not valid or has expired.")
-        return refused_page(request, screen=SCREEN, message=message, status=403)
+        raise Refused(_("This acknowledge link is not valid or has expired."))
     acknowledged_now = False
     if request.method == "POST" and incident.acknowledged_at is None:
         by = request.POST.get("by", "").strip()[:150]

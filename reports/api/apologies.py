@@ -8,7 +8,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hall.api import IsStaff, hall_for
+from hall.access import SEE_FIGURES, admit_to_hall
+from hall.api import IsStaff
 from hall.errors import InvalidInput
 from hall.models import ApologyPlace, ApologySource, Hall
 from reports.apologies import apology_log
@@ -71,7 +72,7 @@ class ApologyLogApi(APIView):
         "words (staff of the hall)",
     )
     def get(self, request, hall: str):
-        hall = hall_for(request, hall, device_kinds=())
+        hall, _admitted = admit_to_hall(who=request.user, code=hall, action=SEE_FIGURES)
         date = date_param(request, hall)
         return Response(
             ApologyLogOutput({"date": date, "apologies": apology_log(hall=hall, date=date)}).data

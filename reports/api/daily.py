@@ -19,10 +19,10 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hall.access import READ_REPORTS, Refused, admit_to_hall, halls_admitting, not_found
 from hall.api import IsStaff
-from hall.errors import Forbidden, InvalidInput, NotFound
-from hall.models import Hall, Role, StaffMembership
-from hall.selectors import staff_role
+from hall.errors import InvalidInput
+from hall.models import Hall
 from queueing.models import NoticeStatus
 from reports.daily import MAX_HALLS, halls_daily_reports
 from reports.files import (
@@ -246,11 +246,7 @@ class HallDailyReportApi(APIView):
         ),
     )
     def get(self, request, hall: str):
-        hall_obj = Hall.objects.filter(code=hall).first()
-        if hall_obj is None:
-            raise NotFound(_("No hall with code %(code)s.") % {"code": hall})
-        if staff_role(user=request.user, hall=hall_obj) != Role.MANAGER:
-            raise Forbidden(_("Reports are for this hall's managers."))
+        hall_obj, _role = admit_to_hall(who=request.user, code=hall, action=READ_REPORTS)
         date, file_format = _date_and_format(request)  # after the role: no hints to outsiders
         (report,) = halls_daily_reports(halls=[hall_obj], date=date)
         return _answer(
@@ -306,14 +302,9 @@ class DailyReportsApi(APIView):
 
 def _managed_halls(user, codes_param: str) -> list[Hall]:
     codes = [code.strip() for code in codes_param.split(",") if code.strip()]
-    if user.is_superuser:
-        managed = Hall.objects.all()
-    else:
-        managed = Hall.objects.filter(
-            pk__in=StaffMembership.objects.filter(user=user, role=Role.MANAGER).values("hall")
-        )
-        if not managed.exists():
-            raise Forbidden(_("Reports are for the halls' managers."))
+    managed = halls_admitting(user=user, action=READ_REPORTS)
+    if not user.is_superuser and not managed.exists():
+        raise Refused(_("Reports are for the halls' managers."))
     if not codes:
         halls = list(managed.order_by("code")[: MAX_HALLS + 1])
     else:
@@ -324,11 +315,11 @@ def _managed_halls(user, codes_param: str) -> list[Hall]:
             found = {hall.code: hall for hall in Hall.objects.filter(code__in=codes)}
             unknown = [code for code in codes if code not in found]
             if unknown:
-                raise NotFound(_("No hall with code %(code)s.") % {"code": unknown[0]})
+                raise not_found(_("No hall with code %(code)s.") % {"code": unknown[0]})
             allowed = set(managed.filter(code__in=codes).values_list("code", flat=True))
             refused = [code for code in codes if code not in allowed]
             if refused:
-                raise Forbidden(_("You do not manage the hall %(code)s.") % {"code": refused[0]})
+                raise Refused(_("You do not manage the hall %(code)s.") % {"code": refused[0]})
             halls = [found[code] for code in codes]
     if len(halls) > MAX_HALLS:
         raise InvalidInput(

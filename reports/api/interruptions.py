@@ -7,11 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from counters.models import PauseReason
-from hall.api import IsStaff, hall_for
-from hall.errors import Forbidden
-from hall.models import Role
+from hall.access import READ_REPORTS, admit_to_hall
+from hall.api import IsStaff
 from hall.people import display_name
-from hall.selectors import staff_role
 from reports.api.apologies import DATE_PARAMETER, date_param
 from reports.interruptions import interruptions_report
 
@@ -78,8 +76,11 @@ class InterruptionsReportApi(APIView):
         "totals per clerk and per reason (managers of the hall)",
     )
     def get(self, request, hall: str):
-        hall = hall_for(request, hall, device_kinds=())
-        if staff_role(user=request.user, hall=hall) != Role.MANAGER:
-            raise Forbidden(_("The interruptions report is for the hall's managers."))
+        hall, _role = admit_to_hall(
+            who=request.user,
+            code=hall,
+            action=READ_REPORTS,
+            refusal=_("The interruptions report is for the hall's managers."),
+        )
         report = interruptions_report(hall=hall, date=date_param(request, hall))
         return Response(InterruptionsReportOutput(report).data)

@@ -11,14 +11,9 @@ from counters.services import counter_call_next, counter_open, counter_start
 from display.events import event_message
 from hall.errors import Forbidden, InvalidInput
 from hall.models import AuditEvent, EventKind
-from recovery.complaints import (
-    ComplaintAlreadyReplied,
-    complaint_kpis,
-    complaint_register,
-    complaint_reply,
-    complaints_for,
-)
+from recovery.complaints import ComplaintAlreadyReplied, complaint_register, complaint_reply
 from recovery.models import Complaint, ComplaintStatus
+from recovery.selectors import complaint_kpis, complaints_for
 from tests.conftest import counter
 from tests.factories import issue
 

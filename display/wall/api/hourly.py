@@ -6,7 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from display.wall.trends import hall_hourly
-from hall.api import IsStaff, hall_for
+from hall.access import SEE_FIGURES, admit_to_hall
+from hall.api import IsStaff
 
 
 class HourlyFiguresOutput(serializers.Serializer):
@@ -65,5 +66,5 @@ class HallHourlyApi(APIView):
         ),
     )
     def get(self, request, hall: str):
-        hall = hall_for(request, hall, device_kinds=())
+        hall, _admitted = admit_to_hall(who=request.user, code=hall, action=SEE_FIGURES)
         return Response(HallHourlyOutput(hall_hourly(hall=hall)).data)

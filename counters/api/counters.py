@@ -1,5 +1,7 @@
 """Thin API views for counters: the hall's list and each clerk action."""
 
+from functools import partial
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -8,8 +10,9 @@ from rest_framework.views import APIView
 
 from counters import services
 from counters.models import PauseReason
-from counters.selectors import counter_interruption, hall_counters
-from hall.api import IsStaff, hall_for
+from counters.selectors import counter_admission, counter_interruption, hall_counters
+from hall.access import SEE_HALL, admit_to_hall
+from hall.api import IsStaff, valid_input
 from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
 from queueing.api import TicketOutput
 from queueing.models import Outcome
@@ -42,7 +45,7 @@ class InterruptionOutput(serializers.Serializer):
 class CounterListApi(APIView):
     @extend_schema(responses=CounterOutput(many=True), summary="The hall's counters")
     def get(self, request, hall: str):
-        hall = hall_for(request, hall)
+        hall, _admitted = admit_to_hall(who=request.user, code=hall, action=SEE_HALL)
         return Response(CounterOutput(hall_counters(hall=hall), many=True).data)
 
 
@@ -66,6 +69,11 @@ class _CounterAction(APIView):
         # Parse the body even for actions that take none: a malformed body is refused (400)
         # rather than acted on, exactly as it already is when an Idempotency-Key is sent.
         request.data  # noqa: B018
+
+    def valid(self, serializer, counter_id: int) -> dict:
+        """The action's input, once the caller is admitted at the counter (hall.api.valid_input)."""
+        admission = partial(counter_admission, counter_id=counter_id, user=self.request.user)
+        return valid_input(serializer, admission=admission)
 
 
 class CounterOpenApi(_CounterAction):
@@ -162,13 +170,12 @@ class CounterFinishApi(_CounterAction):
     )
     @idempotent
     def post(self, request, counter_id: int):
-        data = self.CounterFinishInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.valid(self.CounterFinishInput(data=request.data), counter_id)
         ticket = services.counter_finish(
             counter_id=counter_id,
             user=request.user,
-            outcome=data.validated_data["outcome"],
-            note=data.validated_data.get("note", ""),
+            outcome=data["outcome"],
+            note=data.get("note", ""),
         )
         return Response({"ticket": TicketOutput(ticket).data})
 
@@ -224,13 +231,12 @@ class CounterTransferApi(_CounterAction):
     )
     @idempotent
     def post(self, request, counter_id: int):
-        data = self.CounterTransferInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.valid(self.CounterTransferInput(data=request.data), counter_id)
         ticket = services.counter_transfer(
             counter_id=counter_id,
             user=request.user,
-            business_type_code=data.validated_data.get("business_type"),
-            target_counter_id=data.validated_data.get("counter"),
+            business_type_code=data.get("business_type"),
+            target_counter_id=data.get("counter"),
         )
         return Response({"ticket": TicketOutput(ticket).data})
 
@@ -248,13 +254,12 @@ class CounterPauseApi(_CounterAction):
     )
     @idempotent
     def post(self, request, counter_id: int):
-        data = self.CounterPauseInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.valid(self.CounterPauseInput(data=request.data), counter_id)
         interruption = services.counter_pause(
             counter_id=counter_id,
             user=request.user,
-            reason=data.validated_data["reason"],
-            note=data.validated_data.get("note", ""),
+            reason=data["reason"],
+            note=data.get("note", ""),
         )
         return Response(_counter_state(interruption.counter))
 

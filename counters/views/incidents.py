@@ -14,11 +14,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter
+from hall.access import OPEN_CONSOLE, admit, not_found
 from hall.models import IncidentKind, IncidentMode, IncidentSeverity, Role
-from hall.pages import Refused, role_in
 from hall.selectors import incident_affects, incident_public, open_incidents
-
-CONSOLE_ROLES = (Role.CLERK, Role.MANAGER)
+from hall.views import refusal_page
 
 # What incidents.js writes on screen.
 STRINGS = {
@@ -71,21 +70,13 @@ def console_incidents_context(*, counter: Counter, role: str) -> dict:
 
 
 @login_required
+@refusal_page(screen=_("Clerk console"), template="counters/_refused.html")
 def console_incidents(request, counter_id: int):
     """The banner (fragment): open incidents that concern this counter, with the apology."""
     counter = Counter.objects.select_related("hall").filter(pk=counter_id).first()
-    try:
-        if counter is None:
-            raise Refused(404, _("No such counter."))
-        role = role_in(
-            user=request.user,
-            hall=counter.hall,
-            roles=CONSOLE_ROLES,
-            refusal=_("The clerk console is for this hall's clerks and managers."),
-        )
-    except Refused as refusal:
-        context = {"message": refusal.message, "status": refusal.status}
-        return render(request, "counters/_refused.html", context, status=refusal.status)
+    if counter is None:
+        raise not_found(_("No such counter."))
+    role = admit(who=request.user, hall=counter.hall, action=OPEN_CONSOLE)
     is_manager = role == Role.MANAGER
     context = {
         "incidents": incidents_for(counter=counter, is_manager=is_manager),

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from counters.apologies import apology_for
-from counters.console_incidents import console_incidents_context
 from counters.models import Counter, CounterState, PauseReason
 from counters.selectors import (
     clerk_counter,
@@ -25,13 +24,14 @@ from counters.selectors import (
     standard_phrases,
     transfer_targets,
 )
+from counters.views.incidents import console_incidents_context
+from hall.access import OPEN_CONSOLE, Refused, admit, admit_to_hall, not_found
 from hall.models import PhraseStep, Role
-from hall.pages import Refused, role_in, staff_hall
+from hall.views import refusal_page
 from queueing.models import Outcome
 from queueing.selectors import counter_window
 
-CONSOLE_ROLES = (Role.CLERK, Role.MANAGER)
-CONSOLE_REFUSAL = _("The clerk console is for this hall's clerks and managers.")
+SCREEN = _("Clerk console")
 
 # What the console's script writes on screen; ``{number}`` is filled in by the script.
 STRINGS = {
@@ -52,20 +52,11 @@ STRINGS = {
 }
 
 
-def _refused(request, refusal: Refused, *, fragment: bool = False):
-    template = "counters/_refused.html" if fragment else "counters/refused.html"
-    context = {"message": refusal.message, "status": refusal.status}
-    return render(request, template, context, status=refusal.status)
-
-
 def _counter(request, counter_id: int) -> tuple[Counter, str]:
     counter = Counter.objects.select_related("hall", "clerk").filter(pk=counter_id).first()
     if counter is None:
-        raise Refused(404, _("No such counter."))
-    role = role_in(
-        user=request.user, hall=counter.hall, roles=CONSOLE_ROLES, refusal=CONSOLE_REFUSAL
-    )
-    return counter, role
+        raise not_found(_("No such counter."))
+    return counter, admit(who=request.user, hall=counter.hall, action=OPEN_CONSOLE)
 
 
 def _works_here(user, counter: Counter, role: str) -> bool:
@@ -76,20 +67,16 @@ def _working_counter(request, counter_id: int) -> Counter:
     """The counter of a console fragment: its clerk's, or any for a manager."""
     counter, role = _counter(request, counter_id)
     if not _works_here(request.user, counter, role):
-        raise Refused(403, _("You are no longer signed in at this counter."))
+        raise Refused(_("You are no longer signed in at this counter."))
     return counter
 
 
 @login_required
+@refusal_page(screen=SCREEN, template="counters/refused.html")
 def console_hall(request, hall: str):
     """/console/<hall>/: the hall's counters, to sign in at one. A clerk already signed in at
     a counter of the hall goes straight to it."""
-    try:
-        hall_obj, role = staff_hall(
-            user=request.user, code=hall, roles=CONSOLE_ROLES, refusal=CONSOLE_REFUSAL
-        )
-    except Refused as refusal:
-        return _refused(request, refusal)
+    hall_obj, role = admit_to_hall(who=request.user, code=hall, action=OPEN_CONSOLE, say_code=False)
     mine = clerk_counter(user=request.user, hall=hall_obj)
     if mine is not None:
         return redirect("console-counter", counter_id=mine.pk)
@@ -130,19 +117,14 @@ def _live_config(counter: Counter) -> dict:
 
 
 @login_required
+@refusal_page(screen=SCREEN, template="counters/refused.html")
 def console_counter(request, counter_id: int):
     """/console/counters/<id>/: the console of one counter."""
-    try:
-        counter, role = _counter(request, counter_id)
-    except Refused as refusal:
-        return _refused(request, refusal)
+    counter, role = _counter(request, counter_id)
     if not _works_here(request.user, counter, role):
         if counter.clerk_id is None:
             return redirect("console", hall=counter.hall.code)
-        return _refused(
-            request,
-            Refused(403, _("Another clerk is signed in at this counter.")),
-        )
+        raise Refused(_("Another clerk is signed in at this counter."))
     state = console_state(counter=counter, user=request.user)
     config = {
         "counter": counter.pk,
@@ -172,23 +154,19 @@ def console_counter(request, counter_id: int):
 
 
 @login_required
+@refusal_page(screen=SCREEN, template="counters/_refused.html")
 def console_panel(request, counter_id: int):
     """The console's moving part (fragment): state, window, phrases, today's count, queue."""
-    try:
-        counter = _working_counter(request, counter_id)
-    except Refused as refusal:
-        return _refused(request, refusal, fragment=True)
+    counter = _working_counter(request, counter_id)
     state = console_state(counter=counter, user=request.user)
     return render(request, "counters/_panel.html", {"state": state, "counter": counter})
 
 
 @login_required
+@refusal_page(screen=SCREEN, template="counters/_refused.html")
 def console_transfer(request, counter_id: int):
     """The transfer dialog's choices (fragment): only targets that can take the ticket."""
-    try:
-        counter = _working_counter(request, counter_id)
-    except Refused as refusal:
-        return _refused(request, refusal, fragment=True)
+    counter = _working_counter(request, counter_id)
     ticket = counter_window(counter=counter)["active"]  # called or serving, or None
     context = {"counter": counter, "ticket": ticket}
     if ticket is not None:

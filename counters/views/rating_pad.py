@@ -24,9 +24,10 @@ from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter, Rating
 from counters.satisfaction import RatingReason
+from hall.access import OPEN_RATING_PAD, admit, not_found, page_caller
 from hall.i18n import in_both_languages
-from hall.models import DeviceKind, Hall
-from hall.pages import Refused, device_or_staff, refused_page
+from hall.models import Hall
+from hall.views import refusal_page
 
 QUESTION_SECONDS = 30
 REASON_SECONDS = 15
@@ -56,13 +57,9 @@ LABELS = {
 
 def _admit(request, hall: Hall) -> str:
     """The rating pad token the page's scripts should use, or "" for a signed-in staff member."""
-    return device_or_staff(
-        request,
-        hall,
-        kinds=(DeviceKind.RATING_PAD,),
-        wrong_device=_("This device is not a rating pad of this hall."),
-        no_credentials=_("The rating pad needs a rating pad token (?token=…) or a staff sign-in."),
-    )
+    who, token = page_caller(request)
+    admit(who=who, hall=hall, action=OPEN_RATING_PAD)
+    return token
 
 
 def _waits(request) -> tuple[int, int]:
@@ -76,16 +73,12 @@ def _waits(request) -> tuple[int, int]:
     return override, override
 
 
+@refusal_page(screen=_("Rating pad"))
 def rating_pad(request, counter_id: int):
     counter = Counter.objects.select_related("hall").filter(pk=counter_id).first()
-    try:
-        if counter is None:
-            raise Refused(404, _("No such counter."))
-        token = _admit(request, counter.hall)
-    except Refused as refusal:
-        return refused_page(
-            request, screen=_("Rating pad"), message=refusal.message, status=refusal.status
-        )
+    if counter is None:
+        raise not_found(_("No such counter."))
+    token = _admit(request, counter.hall)
     hall = counter.hall
     question_s, reason_s = _waits(request)
     labels = {key: in_both_languages(text) for key, text in LABELS.items()}

@@ -1,12 +1,15 @@
 """POST /api/v1/tickets/{id}/rating/: the customer's satisfaction rating of a finished ticket."""
 
+from functools import partial
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from counters.models import Rating
-from counters.satisfaction import RatingReason, rating_record
+from counters.satisfaction import RatingReason, rating_admission, rating_record
+from hall.api import valid_input
 from hall.auth import DeviceUser
 from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
 
@@ -48,13 +51,13 @@ class TicketRatingApi(APIView):
     )
     @idempotent
     def post(self, request, ticket_id: int):
-        data = TicketRatingInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        admission = partial(rating_admission, ticket_id=ticket_id, user=request.user)
+        data = valid_input(TicketRatingInput(data=request.data), admission=admission)
         is_device = isinstance(request.user, DeviceUser)
         record = rating_record(
             ticket_id=ticket_id,
-            rating=data.validated_data["rating"],
-            reason=data.validated_data.get("reason", ""),
+            rating=data["rating"],
+            reason=data.get("reason", ""),
             device=request.user.device if is_device else None,
             user=None if is_device else request.user,
         )
