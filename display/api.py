@@ -7,6 +7,8 @@ from rest_framework.views import APIView
 
 from display.selectors import hall_snapshot
 from hall.api import hall_for
+from queueing.api import EstimatedWaitOutput
+from queueing.wait_words import WaitKind
 
 
 class DisplayTicketOutput(serializers.Serializer):
@@ -39,13 +41,22 @@ class DisplayCounterOutput(serializers.Serializer):
     pause = PauseOutput(allow_null=True, help_text="The apology shown while paused.")
 
 
-class BoardOutput(serializers.Serializer):
+class WaitShownOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=WaitKind.choices)
+    low = serializers.IntegerField(allow_null=True, help_text="Minutes (range: its low end).")
+    high = serializers.IntegerField(allow_null=True, help_text="Minutes (the figure, or the end).")
+
+
+class BoardOutput(EstimatedWaitOutput):
     code = serializers.CharField()
     name_zh = serializers.CharField()
     name_en = serializers.CharField()
     prefix = serializers.CharField()
     waiting = serializers.IntegerField()
-    estimated_wait_s = serializers.IntegerField(allow_null=True)
+    wait = WaitShownOutput(
+        help_text="How screens word the wait (queueing.wait_words): no counter open, unknown, "
+        "no wait, within {high} min, about {low}-{high} min, or about {high} min."
+    )
     counters_open = serializers.IntegerField(
         help_text="Open counters serving it (issue 16): 0 means no counter open for this service."
     )

@@ -23,6 +23,7 @@ from counters.models import Counter
 from hall.i18n import in_both_languages
 from hall.models import DeviceKind, Hall
 from hall.pages import Refused, device_or_staff
+from queueing.wait_words import LABELS as WAIT_LABELS
 
 DISPLAY_DEVICES = (DeviceKind.DISPLAY, DeviceKind.KIOSK)
 
@@ -48,9 +49,8 @@ LABELS = {
     "welcome": _("Welcome"),
     "queue": _("Waiting now"),
     "waiting": pgettext_lazy("after the number of people waiting", "waiting"),
-    "wait_about": _("about {m} min"),
-    "no_wait": _("No wait"),
-    "no_counter_open": _("No counter open for this service"),
+    # Issue 16: the words of a wait (board rows carry their kind and minutes).
+    **{f"wait_{kind}": text for kind, text in WAIT_LABELS.items()},
     "notice": _("Notice"),
     "reconnecting": _("Reconnecting…"),
     "refused": _("Cannot connect"),

@@ -133,6 +133,7 @@ def test_business_types_list_active_types_with_queue_and_estimate(api, hall, kio
     assert payment["estimated_wait_s"] == 0
 
 
+@pytest.mark.usefixtures("services_of_fixed_length")
 def test_business_type_estimate_uses_only_staffed_counters_once_one_opens(
     api, hall, kiosk, clerk_a
 ):
@@ -145,6 +146,7 @@ def test_business_type_estimate_uses_only_staffed_counters_once_one_opens(
     }
 
     assert rows["payment"]["estimated_wait_s"] == 2 * 3 * 60  # one staffed counter
+    assert rows["payment"]["estimated_wait_range_s"] == [360, 360]  # services of fixed length
     assert rows["service"]["estimated_wait_s"] is None  # no open counter serves it: unknown
 
 
