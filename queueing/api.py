@@ -49,6 +49,16 @@ def status_url(request, ticket: Ticket) -> str:
     return request.build_absolute_uri(reverse("ticket-status", args=[ticket.public_token]))
 
 
+def _band(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=2,
+        max_length=2,
+        allow_null=True,
+        help_text=help_text,
+    )
+
+
 class EstimatedWaitOutput(serializers.Serializer):
     """The estimated wait (issue 16: one honest wait message everywhere). Where one number would
     mislead (waits of one or two services) customers are shown ``estimated_wait_range_s``."""
@@ -58,21 +68,13 @@ class EstimatedWaitOutput(serializers.Serializer):
         help_text="Seconds until called: the median of the forecast; null when no open or "
         "paused counter serves it.",
     )
-    estimated_wait_range_s = serializers.ListField(
-        child=serializers.IntegerField(),
-        min_length=2,
-        max_length=2,
-        allow_null=True,
-        help_text="[low, high] seconds: the 25th-75th percentile band of the wait, the range "
-        "shown to customers (holds half of the actual waits); null with the estimate.",
+    estimated_wait_range_s = _band(
+        "[low, high] seconds: the 25th-75th percentile band of the wait, the range shown to "
+        "customers (holds half of the actual waits); null with the estimate."
     )
-    estimated_wait_range_10_90_s = serializers.ListField(
-        child=serializers.IntegerField(),
-        min_length=2,
-        max_length=2,
-        allow_null=True,
-        help_text="[low, high] seconds: the 10th-90th percentile band (holds 80 % of the "
-        "actual waits); null with the estimate.",
+    estimated_wait_range_10_90_s = _band(
+        "[low, high] seconds: the 10th-90th percentile band (holds 80 % of the actual waits); "
+        "null with the estimate."
     )
 
 

@@ -75,30 +75,26 @@ def test_no_estimate_is_unknown_and_a_free_counter_is_no_wait():
     assert words(Wait(0, 0, 0, 0, 0), language="zh-hans") == "无需等候"
 
 
-def test_a_short_uncertain_wait_is_a_range_in_whole_minutes():
-    # Rounded outwards: the minutes shown hold at least what the band holds.
-    wait = Wait(point=420, p10=200, p25=290, p75=700, p90=900)
-    assert wait_shown(wait=wait, counters_open=2).kind == WaitKind.RANGE
-    assert words(wait) == "about 4–12 min"
-    assert words(wait, language="zh-hans") == "约 4–12 分钟"
-
-
-def test_a_range_starting_under_a_minute_is_within_its_end():
-    wait = Wait(point=100, p10=0, p25=20, p75=170, p90=260)
-    assert words(wait) == "within 3 min"
-    assert words(wait, language="zh-hans") == "3 分钟内"
-
-
-def test_a_long_predictable_wait_is_one_figure():
-    wait = long_queue_bands(1800.0, 100)  # half an hour, 100 calls ahead
-    assert wait_shown(wait=wait, counters_open=3).kind == WaitKind.ABOUT
-    assert words(wait) == "about 30 min"
-    assert words(wait, language="zh-hans") == "约 30 分钟"
-
-
-def test_a_long_but_uncertain_wait_stays_a_range():
-    wait = Wait(point=1200, p10=500, p25=800, p75=1700, p90=2300)
-    assert words(wait) == "about 13–29 min"
+@pytest.mark.parametrize(
+    ("wait", "kind", "english", "chinese"),
+    [
+        # A short uncertain wait: the band in whole minutes, rounded outwards (the minutes
+        # shown hold at least what the band holds).
+        (Wait(420, 200, 290, 700, 900), WaitKind.RANGE, "about 4–12 min", "约 4–12 分钟"),
+        # A band starting under a minute: within its end.
+        (Wait(100, 0, 20, 170, 260), WaitKind.WITHIN, "within 3 min", "3 分钟内"),
+        # Long and predictable (half an hour, 100 calls ahead): one figure.
+        (long_queue_bands(1800.0, 100), WaitKind.ABOUT, "about 30 min", "约 30 分钟"),
+        # Long but uncertain: still a range.
+        (Wait(1200, 500, 800, 1700, 2300), WaitKind.RANGE, "about 13–29 min", "约 13–29 分钟"),
+        # Known to the minute (services of fixed length), however short: one figure.
+        (Wait(360, 360, 360, 360, 360), WaitKind.ABOUT, "about 6 min", "约 6 分钟"),
+    ],
+)
+def test_a_wait_is_worded_as_a_range_or_one_figure(wait, kind, english, chinese):
+    assert wait_shown(wait=wait, counters_open=2).kind == kind
+    assert words(wait) == english
+    assert words(wait, language="zh-hans") == chinese
 
 
 def test_with_wait_gives_the_api_fields_and_the_words():
@@ -114,9 +110,3 @@ def test_with_wait_gives_the_api_fields_and_the_words():
     empty = with_wait(Row(), None, counters_open=0)
     assert empty.estimated_wait_s is empty.estimated_wait_range_s is None
     assert empty.wait_key == "no_counter_open::"
-
-
-def test_a_wait_known_to_the_minute_is_one_figure_however_short():
-    fixed = Wait(360, 360, 360, 360, 360)  # services of fixed length: the future is determined
-    assert words(fixed) == "about 6 min"
-    assert words(fixed, language="zh-hans") == "约 6 分钟"
