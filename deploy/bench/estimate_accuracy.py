@@ -291,8 +291,8 @@ def report(name: str, rec: Recorder) -> dict:
     return summary
 
 
-def speed(repeat: int = 200) -> None:
-    """forecast_new and forecast on 100 waiting, 8 counters (the demo hall's skills)."""
+def speed(repeat: int = 200, waiting_n: int = 100) -> None:
+    """forecast_new and forecast on ``waiting_n`` waiting, 8 counters (the demo hall's skills)."""
     sc = load_scenario(SCENARIOS / "demo_weekday.yaml")
     types = [bt.code for bt in sc.business_types]
     counters = tuple(
@@ -308,7 +308,7 @@ def speed(repeat: int = 200) -> None:
     lanes = [router.Lane.NORMAL] * 8 + [router.Lane.PRIORITY, router.Lane.VIP]
     waiting = tuple(
         router.Ticket(i, types[(i * 7) % len(types)], lanes[i % len(lanes)], -1800.0 + 18.0 * i)
-        for i in range(100)
+        for i in range(waiting_n)
     )
     state = forecast.HallState(
         now=0.0,
@@ -319,13 +319,18 @@ def speed(repeat: int = 200) -> None:
         arrival_rate={(t, lane): 2 / 3600 for t in types for lane in router.Lane},
         service_cv={t: 0.6 for t in types},
     )
+    board = [[(t, lane) for t in types] for lane in router.Lane]
     for label, fn in [
         ("forecast_new (one type)", lambda: forecast.forecast_new(state, "service", "normal")),
+        (
+            "forecast_new_bands per lane (8 types x 3 lanes: the live board, issue 16)",
+            lambda: [forecast.forecast_new_bands(state, requests) for requests in board],
+        ),  # fmt: skip
         (
             "forecast_new_many (8 types: a board)",
             lambda: forecast.forecast_new_many(state, [(t, "normal") for t in types]),
         ),  # fmt: skip
-        ("forecast (all 100 waiting)", lambda: forecast.forecast(state)),
+        (f"forecast (all {waiting_n} waiting)", lambda: forecast.forecast(state)),
     ]:
         times = []
         for _ in range(repeat):
@@ -357,6 +362,10 @@ def main() -> None:
     scenarios = [sc for sc in scenarios if not args.only or args.only in sc.name]
     if args.bands:
         bands_main(scenarios, args)
+        if args.speed:
+            for n in (5, 20, 100):
+                print(f"speed: {n} waiting, 8 counters (demo hall skills)")
+                speed(repeat=30, waiting_n=n)
         return
     verdicts = []
     for sc in scenarios:
