@@ -7,8 +7,7 @@ from rest_framework.views import APIView
 
 from display.selectors import hall_snapshot
 from hall.api import hall_for
-from queueing.api import EstimatedWaitOutput
-from queueing.wait_words import WaitKind
+from queueing.api import EstimatedWaitOutput, WaitShownOutput
 
 
 class DisplayTicketOutput(serializers.Serializer):
@@ -41,22 +40,13 @@ class DisplayCounterOutput(serializers.Serializer):
     pause = PauseOutput(allow_null=True, help_text="The apology shown while paused.")
 
 
-class WaitShownOutput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=WaitKind.choices)
-    low = serializers.IntegerField(allow_null=True, help_text="Minutes (range: its low end).")
-    high = serializers.IntegerField(allow_null=True, help_text="Minutes (the figure, or the end).")
-
-
 class BoardOutput(EstimatedWaitOutput):
     code = serializers.CharField()
     name_zh = serializers.CharField()
     name_en = serializers.CharField()
     prefix = serializers.CharField()
     waiting = serializers.IntegerField()
-    wait = WaitShownOutput(
-        help_text="How screens word the wait (queueing.wait_words): no counter open, unknown, "
-        "no wait, within {high} min, about {low}-{high} min, or about {high} min."
-    )
+    wait = WaitShownOutput(help_text="How screens word the wait (queueing.wait_words).")
     counters_open = serializers.IntegerField(
         help_text="Open counters serving it (issue 16): 0 means no counter open for this service."
     )

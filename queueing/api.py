@@ -15,7 +15,7 @@ from hall.selectors import staff_role
 from queueing.models import Lane, PriorityReason, Ticket
 from queueing.selectors import business_type_queues, ticket_position
 from queueing.services import ticket_cancel, ticket_issue, ticket_transfer
-from queueing.wait_words import with_wait
+from queueing.wait_words import WaitKind, with_wait
 
 
 class CounterRef(serializers.Serializer):
@@ -59,6 +59,14 @@ def _band(help_text: str) -> serializers.ListField:
     )
 
 
+class WaitShownOutput(serializers.Serializer):
+    """How screens word the wait (``queueing.wait_words``)."""
+
+    kind = serializers.ChoiceField(choices=WaitKind.choices)
+    low = serializers.IntegerField(allow_null=True, help_text="Minutes (a range's low end).")
+    high = serializers.IntegerField(allow_null=True, help_text="Minutes (the figure, or the end).")
+
+
 class EstimatedWaitOutput(serializers.Serializer):
     """The estimated wait (issue 16: one honest wait message everywhere). Where one number would
     mislead (waits of one or two services) customers are shown ``estimated_wait_range_s``."""
@@ -75,6 +83,11 @@ class EstimatedWaitOutput(serializers.Serializer):
     estimated_wait_range_10_90_s = _band(
         "[low, high] seconds: the 10th-90th percentile band (holds 80 % of the actual waits); "
         "null with the estimate."
+    )
+    wait = WaitShownOutput(
+        source="wait_shown",
+        help_text="The words (issue 16): no counter open, unknown, no wait, within {high} min, "
+        "about {low}-{high} min, or about {high} min.",
     )
 
 

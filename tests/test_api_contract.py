@@ -224,6 +224,9 @@ def test_kiosk_issues_a_ticket_with_the_contract_fields(api, hall, kiosk):
     # greets this one, which counter 2 calls at once (issue 16: a greeted customer goes to any
     # counter that can serve them while the greeting counter is busy).
     assert body["estimated_wait_s"] == 0
+    # Issue 16: the bands (fields added) and the words, here "no counter open" (none is yet).
+    assert body["estimated_wait_range_s"] == body["estimated_wait_range_10_90_s"] == [0, 0]
+    assert body["wait"] == {"kind": "no_counter_open", "low": None, "high": None}
     ticket = Ticket.objects.get(pk=body["id"])
     assert ticket.number == "A002"
     assert ticket.origin == "kiosk"

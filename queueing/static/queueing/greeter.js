@@ -127,7 +127,7 @@ function showIssued(ticket) {
   $("[data-issued-number]", issued).textContent = ticket.number;
   $("[data-issued-type]", issued).textContent = chosen ? chosen.dataset.name : "";
   $("[data-issued-ahead]", issued).textContent = ticket.people_ahead;
-  $("[data-issued-wait]", issued).textContent = waitText(ticket.estimated_wait_s);
+  $("[data-issued-wait]", issued).textContent = waitText(ticket.wait);
   $("[data-issued-print]", issued).href = urlFor(config.print, ticket.id);
   issued.showModal();
   $("[data-issued-print]", issued).focus();
