@@ -5,6 +5,8 @@ UV_VERSION := 0.13.8
 TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 VENV := .venv
+HOST ?= 127.0.0.1
+PORT ?= 8000
 PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
@@ -22,19 +24,23 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 install: $(VENV)/.synced
 
 ## make run: migrate the embedded SQLite database, seed the demo hall, serve on 127.0.0.1:8000 (ASGI)
+## make run HOST=0.0.0.0 PORT=8080: the same for the hall's devices on the network; the URLs it
+## prints name this machine's address and that port
 ## DEMO_LIVE=1 make run: the same, with simulated customers and clerks moving the queue: they use
 ## the running server's API (kiosk token, clerk logins) once /healthz/ answers, so displays move
 run: install
 	$(PY) manage.py migrate --no-input
-	set -o pipefail; $(PY) manage.py seed_demo | tee var/seed_demo.txt
-	@if [ "$${DEMO_LIVE:-0}" = "1" ]; then \
+	set -o pipefail; $(PY) manage.py seed_demo --bind $(HOST):$(PORT) | tee var/seed_demo.txt
+	@host=$$(sed -n 's|^ *Start (sign in) *http://\([^:/]*\).*|\1|p' var/seed_demo.txt); \
+	export ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost,$$host}"; \
+	if [ "$${DEMO_LIVE:-0}" = "1" ]; then \
 		kiosk=$$(sed -n 's/^ *Kiosk device token *//p' var/seed_demo.txt); \
 		echo "DEMO_LIVE=1: simulated customers and clerks drive the demo hall (log: var/demo_live.log)"; \
-		$(PY) manage.py demo_live --base http://127.0.0.1:8000 --kiosk-token="$$kiosk" \
+		$(PY) manage.py demo_live --base http://$$host:$(PORT) --kiosk-token="$$kiosk" \
 			> var/demo_live.log 2>&1 & \
 		live=$$!; trap 'kill $$live 2>/dev/null' EXIT INT TERM; \
 	fi; \
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## make test: the whole suite on the embedded default (SQLite, in-memory channel layer, eager Celery)
 test: install

@@ -220,7 +220,7 @@ DISPLAY_HEARTBEAT_SECONDS = env_float("DISPLAY_HEARTBEAT_SECONDS", default=20.0)
 # The board (waiting and estimated wait per business type) is computed in the live tier after
 # commit, per hall where hall streams are connected: at most once per MIN_INTERVAL whatever the
 # event rate, and every REFRESH without events (display/board.py).
-DISPLAY_BOARD_MIN_INTERVAL_SECONDS = env_float("DISPLAY_BOARD_MIN_INTERVAL_SECONDS", default=0.25)
+DISPLAY_BOARD_MIN_INTERVAL_SECONDS = env_float("DISPLAY_BOARD_MIN_INTERVAL_SECONDS", default=1.0)
 DISPLAY_BOARD_REFRESH_SECONDS = env_float("DISPLAY_BOARD_REFRESH_SECONDS", default=30.0, minimum=1)
 # The wall's metrics frames (display/wall/stream.py): computed where a wall is connected,
 # DELAY after an event (a burst lands in one computation), at least MIN_INTERVAL apart, and every

@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import include, path, re_path
-from django.utils.translation import gettext as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from counters import api as counters_api
@@ -11,6 +10,7 @@ from display.wall import views as wall_views
 from display.wall.api import hourly as hourly_api
 from display.wall.api import metrics as metrics_api
 from hall import api as hall_api
+from hall.errors import api_not_found
 from queueing import api as queueing_api
 from recovery.api import complaints as complaints_api
 from recovery.api import incidents as incidents_api
@@ -113,13 +113,6 @@ def healthz(request):
     return JsonResponse({"ok": True})
 
 
-def api_not_found(request, *args, **kwargs):
-    return JsonResponse(
-        {"error": {"code": "not_found", "message": _("No such API endpoint."), "fields": {}}},
-        status=404,
-    )
-
-
 # The admin pages of the models that moved from hall to recovery (issue 15) had their addresses
 # under /admin/hall/; bookmarks and links in old e-mails still lead there.
 MOVED_TO_RECOVERY = "complaint|manageralert|departmentroute|escalationattempt"
@@ -133,10 +126,11 @@ def admin_moved(request, model: str, rest: str = ""):
 
 # Unhandled errors: 503 while a dependency (the database) is down, else 500; JSON for the API.
 handler500 = "hall.errors.server_error"
+handler404 = "hall.errors.not_found"
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
-    path("api/<path:rest>", api_not_found),
+    path("api/<path:rest>", api_not_found),  # the error shape, also for a POST (no CSRF page)
     re_path(rf"^admin/hall/(?P<model>{MOVED_TO_RECOVERY})/(?P<rest>.*)$", admin_moved),
     path("admin/", admin.site.urls),
     path("display/", include("display.urls")),

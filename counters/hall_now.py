@@ -9,7 +9,7 @@ alerts are raised from exactly the figures the wall shows. Read-only.
 import datetime
 from collections import defaultdict
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from counters.models import Counter, CounterState, Interruption, PauseReason
 from hall.i18n import in_both_languages
@@ -17,10 +17,12 @@ from hall.models import BusinessType, Hall, IncidentMode
 from hall.people import display_name
 from hall.selectors import incident_affects, incident_public, open_incidents
 from queueing import forecast
-from queueing.models import ACTIVE_STATUSES, Lane, Ticket
+from queueing.models import ACTIVE_STATUSES, Lane, PriorityReason, Status, Ticket
 from queueing.selectors import hall_state
 
 LANES = (Lane.VIP.value, Lane.PRIORITY.value, Lane.NORMAL.value)
+# How many of a business's waiting customers the wall names when no open counter serves it.
+FIRST_WAITING_SHOWN = 6
 
 
 def seconds(delta: datetime.timedelta | float) -> int:
@@ -51,10 +53,11 @@ def hall_now(*, hall: Hall, now: datetime.datetime) -> dict:
     state = hall_state(hall=hall, now=now)
     incidents = [incident_public(i) for i in open_incidents(hall=hall)]
     day = Ticket.objects.filter(hall=hall, service_date=hall.service_date(now)).order_by()
-    counters = _counters(hall=hall, state=state, code_of=code_of, day=day, now=now)
+    counters, unserved = _counters(hall=hall, state=state, code_of=code_of, day=day, now=now)
     waiting = _waiting(
         types=types, state=state, counters=counters, incidents=incidents, now=now, hall=hall
     )
+    _name_first_waiting(waiting["by_business_type"], unserved, code_of=code_of, now=now)
     return {"day": day, "incidents": incidents, "counters": counters, "waiting": waiting}
 
 
@@ -70,10 +73,11 @@ def _waiting(*, types, state, counters, incidents, now, hall) -> dict:
         if types
         else {}
     )
-    served_by = defaultdict(int)
+    served_by, open_for = defaultdict(int), defaultdict(int)
     for c in counters["list"]:
         for code in c["business_types"]:
             served_by[code] += 1
+            open_for[code] += c["state"] in ("serving", "idle")
     blocked = {
         bt["code"]
         for bt in types
@@ -99,6 +103,10 @@ def _waiting(*, types, state, counters, incidents, now, hall) -> dict:
                 "estimated_wait_s": None if estimate is None else round(estimate),
                 "over_target": longest is not None and longest > target_s,
                 "unavailable": served_by[bt["code"]] == 0 or bt["code"] in blocked,
+                # Issue 16: 0 with people waiting is "no counter open for this service" (an
+                # alert, recovery.alerts) and the wall names who waits, priority first.
+                "counters_open": open_for[bt["code"]],
+                "first_waiting": [],
             }
         )
     # Every waiting ticket counts in the totals, also one of a type made inactive since.
@@ -115,18 +123,54 @@ def _waiting(*, types, state, counters, incidents, now, hall) -> dict:
     }
 
 
-def _counters(*, hall, state, code_of, day, now) -> dict:
+def _name_first_waiting(rows: list[dict], unserved: list[dict], *, code_of, now) -> None:
+    """Fill ``first_waiting`` of the business types no open counter serves with their waiting
+    customers (``unserved``, read by ``_counters``): VIP and priority (elderly, disabled, ...)
+    first, then by issue time, as the wall lists them."""
+    by_code = {row["code"]: row for row in rows}
+    lane_rank = {Lane.VIP: 0, Lane.PRIORITY: 0, Lane.NORMAL: 1}
+    for t in sorted(unserved, key=lambda t: (lane_rank.get(t["lane"], 1), t["issued_at"])):
+        row = by_code.get(code_of.get(t["business_type_id"]))
+        if row is None or len(row["first_waiting"]) >= FIRST_WAITING_SHOWN:
+            continue
+        reason = PriorityReason(t["priority_reason"] or "")
+        _, reason_zh, reason_en = labels(reason) if reason else ("", "", "")
+        row["first_waiting"].append(
+            {
+                "number": t["number"],
+                "lane": t["lane"],
+                "priority_reason": reason.value,
+                "reason_zh": reason_zh,
+                "reason_en": reason_en,
+                "wait_s": seconds(now - t["issued_at"]),
+            }
+        )
+
+
+def _counters(*, hall, state, code_of, day, now) -> tuple[dict, list[dict]]:
+    """The counters' figures, and the waiting tickets of the business types no open counter
+    serves (for ``_name_first_waiting``): read with the counters' active tickets in one query,
+    so the wall costs the same queries whether or not a business is left without a counter."""
     skills = {
         c.id: sorted(code_of[b] for b in c.business_types if b in code_of) for c in state.counters
     }
     counters = list(Counter.objects.filter(hall=hall).select_related("clerk").order_by("number"))
     ids = [c.pk for c in counters]
-    active = {
-        row["counter_id"]: row
-        for row in Ticket.objects.filter(counter_id__in=ids, status__in=ACTIVE_STATUSES).values(
-            "counter_id", "number", "called_at"
-        )
-    }
+    open_ids = {c.pk for c in counters if c.state == CounterState.OPEN}
+    served_open = {b for c in state.counters if c.id in open_ids for b in c.business_types}
+    unserved_ids = {t.business_type for t in state.waiting} - served_open
+    wanted = Q(counter_id__in=ids, status__in=ACTIVE_STATUSES)
+    if unserved_ids:
+        wanted |= Q(hall=hall, status=Status.WAITING, business_type_id__in=unserved_ids)
+    active, unserved = {}, []
+    for row in Ticket.objects.filter(wanted).order_by().values(
+        "counter_id", "number", "called_at", "status", "lane", "priority_reason", "issued_at",
+        "business_type_id",
+    ):  # fmt: skip
+        if row["status"] == Status.WAITING:
+            unserved.append(row)
+        else:
+            active[row["counter_id"]] = row
     pauses = {
         i.counter_id: i
         for i in Interruption.objects.filter(counter_id__in=ids, ended_at__isnull=True)
@@ -178,4 +222,4 @@ def _counters(*, hall, state, code_of, day, now) -> dict:
                 "business_types": skills.get(c.pk, []),
             }
         )
-    return {"open": totals["serving"] + totals["idle"], **totals, "list": listed}
+    return {"open": totals["serving"] + totals["idle"], **totals, "list": listed}, unserved

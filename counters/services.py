@@ -9,6 +9,7 @@ unique constraints on Ticket are the last.
 """
 
 import datetime
+import math
 from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -32,6 +33,7 @@ from hall.errors import (
     InvalidTransition,
     NoActiveTicket,
     NotFound,
+    RecallTooSoon,
     TransferRefused,
 )
 from hall.i18n import localized_name
@@ -367,13 +369,19 @@ def _greet_next_where_taken(decision: router.Decision) -> None:
 @transaction.atomic
 def counter_recall(*, counter_id: int, user, now: datetime.datetime | None = None) -> Recall:
     """Call the called ticket again (the customer has not come). Counted; past the hall's
-    recall limit a no-show is suggested."""
+    recall limit a no-show is suggested.
+
+    Refused within the hall's cool-down (``recall_cooldown_seconds``) of the last call or
+    recall (issue 16): read from the ticket row locked here and the hall row the lock brought,
+    so the check costs no query."""
     now = now or timezone.now()
     counter = _lock(counter_id, user=user)
     _ensure_can_call(counter)
     ticket = _require_active(counter, Status.CALLED)
+    _ensure_recall_cooled_down(ticket, cooldown=counter.hall.recall_cooldown_seconds, now=now)
     ticket.recall_count += 1
-    ticket.save(update_fields=["recall_count"])
+    ticket.recalled_at = now
+    ticket.save(update_fields=["recall_count", "recalled_at"])
     _window_in_hand(counter, ticket)
     _ticket_event(
         EventKind.TICKET_RECALLED,
@@ -384,6 +392,17 @@ def counter_recall(*, counter_id: int, user, now: datetime.datetime | None = Non
         recall_count=ticket.recall_count,
     )
     return Recall(ticket=ticket, recall_limit=counter.hall.recall_limit)
+
+
+def _ensure_recall_cooled_down(ticket: Ticket, *, cooldown: int, now: datetime.datetime) -> None:
+    last = max(t for t in (ticket.called_at, ticket.recalled_at) if t is not None)
+    remaining = cooldown - (now - last).total_seconds()
+    if remaining > 0:
+        raise RecallTooSoon(
+            _("%(number)s was called moments ago: recall again in %(seconds)s s.")
+            % {"number": ticket.number, "seconds": math.ceil(remaining)},
+            retry_after=math.ceil(remaining),
+        )
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ class DisplayTicketOutput(serializers.Serializer):
     lane = serializers.CharField()
     status = serializers.CharField()
     issued_at = serializers.DateTimeField()
+    recall_count = serializers.IntegerField(help_text="Times the customer was called again.")
 
 
 class PauseOutput(serializers.Serializer):
@@ -57,6 +58,9 @@ class CallOutput(serializers.Serializer):
     number = serializers.CharField()
     counter = serializers.IntegerField()
     recall = serializers.BooleanField()
+    call_count = serializers.IntegerField(
+        help_text="Which call this is (issue 16): 1 for the call, 2 for the first recall, ..."
+    )
     at = serializers.DateTimeField()
 
 

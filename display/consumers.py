@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter
 from display import tickers
-from display.board import BOARD, board_frame
+from display.board import BOARD, Board
 from display.publisher import MESSAGE_TYPE, counter_group, encode, hall_group
 from display.selectors import (
     counter_incidents,
@@ -228,7 +228,8 @@ class LobbyConsumer(_Stream):
     for the greeter tablet and the console, signed in).
 
     Its snapshot carries the board; every event pokes the process's board ticker for the hall,
-    which pushes ``{"type": "board"}`` frames at most every 250 ms (display.board)."""
+    which pushes ``{"type": "board"}`` frames at most every second, when its figures changed
+    (display.board)."""
 
     board_ticker = None
 
@@ -247,10 +248,10 @@ class LobbyConsumer(_Stream):
         if self.board_ticker is not None:
             self.board_ticker.poke()
 
-    async def send_board(self, board: dict) -> None:
+    async def send_board(self, board: Board) -> None:
         async with self.sending:
             if self.seq is not None:
-                await self.send(text_data=encode(board_frame(seq=self.seq, board=board)))
+                await self.send(text_data=board.text(self.seq))
 
     def authorise(self):
         code = self.scope["url_route"]["kwargs"]["hall"]

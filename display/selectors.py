@@ -29,6 +29,8 @@ def ticket_public(ticket: Ticket | None) -> dict | None:
         "lane": ticket.lane,
         "status": ticket.status,
         "issued_at": ticket.issued_at,
+        # Issue 16: displays show a recalled customer's call count ("第2次呼叫 / Call #2").
+        "recall_count": ticket.recall_count,
     }
 
 
@@ -181,6 +183,10 @@ def call_public(event: AuditEvent) -> dict:
         "number": event.data.get("number"),
         "counter": event.data.get("counter"),
         "recall": event.kind == EventKind.TICKET_RECALLED,
+        # Issue 16: which call this is: 1 for the call, 2 for the first recall, ...
+        "call_count": 1 + event.data.get("recall_count", 0)
+        if event.kind == EventKind.TICKET_RECALLED
+        else 1,
         "at": event.created_at,
     }
 

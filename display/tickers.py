@@ -5,7 +5,9 @@ Every event of a hall reaches every hall stream of it in this process (the hall 
 pokes its hall's ticker; the ticker waits ``delay`` so a burst lands in one computation, keeps
 computations at least ``min_interval`` apart whatever the event rate, computes once (in a worker
 thread, off any request and any lock), and calls ``deliver(stream, result)`` for each stream
-of the hall in this process. Without events it recomputes every ``refresh`` seconds (waits grow).
+of the hall in this process, unless ``unchanged`` says the streams already have it (a stream
+that joins later gets the figures in its snapshot). Without events it recomputes every
+``refresh`` seconds (waits grow).
 
 Two kinds run here: the wall's metrics (display.wall.stream) and the lobby's board of waiting
 counts and estimated waits (display.board). A hall with no stream connected costs nothing.
@@ -33,6 +35,8 @@ class TickerKind:
     delay: Callable[[], float]  # settings are read when used, so tests can change them
     min_interval: Callable[[], float]
     refresh: Callable[[], float]
+    # (last result delivered, new result) -> True when the streams need not get the new one
+    unchanged: Callable[[object, object], bool] = lambda old, new: False
 
 
 # One registry per event loop (the server has one; tests run one per test): (kind, hall id) ->
@@ -49,6 +53,7 @@ class HallTicker:
         self.streams: set = set()
         self.wake = asyncio.Event()
         self.computations = 0  # for tests and the benchmark
+        self.delivered = None  # the last result handed to the streams
         self.task = asyncio.get_running_loop().create_task(self.run())
 
     def poke(self) -> None:
@@ -74,8 +79,9 @@ class HallTicker:
                 log.exception("Computing the %s of hall %s failed", kind.name, self.hall_id)
                 continue
             self.computations += 1
-            if result is None:
+            if result is None or kind.unchanged(self.delivered, result):
                 continue
+            self.delivered = result
             for stream in list(self.streams):
                 try:
                     await getattr(stream, kind.deliver)(result)

@@ -44,6 +44,7 @@ LABELS = {
     "get_ready": _("Get ready"),
     "after_that": _("After that"),
     "recall": _("Again"),
+    "call_n": _("Call #{n}"),
     "paused": _("Service paused"),
     "closed": pgettext_lazy("the sign of a closed counter", "Counter closed"),
     "welcome": _("Welcome"),

@@ -75,6 +75,7 @@ class HallAdmin(admin.ModelAdmin):
                     "target_wait_minutes",
                     "service_level_target_percent",
                     "recall_limit",
+                    "recall_cooldown_seconds",
                     "announce_english",
                 ]
             },

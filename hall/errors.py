@@ -17,9 +17,13 @@ from django.db import InterfaceError as DbInterfaceError
 from django.db import OperationalError as DbOperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template import loader
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
+from django.views.decorators.common import no_append_slash
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -110,6 +114,14 @@ class InvalidTransition(DomainError):
     default_message = _("The ticket is not in a state that allows this.")
 
 
+class RecallTooSoon(DomainError):
+    """A recall within the hall's cool-down (issue 16): ``retry_after`` seconds to wait, in the
+    body and the Retry-After header."""
+
+    code = "recall_too_soon"
+    default_message = _("The customer was called moments ago: give them time to come.")
+
+
 class TransferRefused(DomainError):
     code = "transfer_refused"
     status_code = status.HTTP_400_BAD_REQUEST
@@ -159,9 +171,12 @@ def _flatten(detail) -> dict:
 
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response(
+        response = Response(
             error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code
         )
+        if "retry_after" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -322,3 +337,31 @@ def server_error(request, *args, **kwargs):
     """handler500 (config/urls.py): Django calls it inside its ``except``, so the exception is
     at hand; Django logs the response with it afterwards."""
     return server_error_response(request, sys.exc_info()[1])
+
+
+@csrf_exempt  # it changes nothing; without this a signed-in POST got Django's HTML CSRF page
+@no_append_slash
+def api_not_found(request, *args, **kwargs):
+    """Any ``/api/`` path no endpoint has (config/urls.py's catch-all), whatever the method."""
+    message = gettext("No such API endpoint.")
+    if not request.path_info.endswith("/") and _resolves(request.path_info + "/"):
+        message = gettext("No such API endpoint; the API's paths end with a slash: {path}").format(
+            path=request.path + "/"
+        )
+    return JsonResponse(error_body("not_found", message), status=404)
+
+
+def _resolves(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.func is not api_not_found
+
+
+def not_found(request, exception=None):
+    """handler404: the error shape for the API (also for a path the URLconf cannot even match,
+    such as one with a newline in it), Django's page elsewhere."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(error_body("not_found", gettext("No such API endpoint.")), status=404)
+    return defaults.page_not_found(request, exception)

@@ -21,6 +21,11 @@ ERROR_SCHEMA = {
                     "description": "On `counter_busy` from `pause` (issue 16): the counter actions "
                     "that free the counter first: finish, transfer, no-show, requeue.",
                 },
+                "retry_after": {
+                    "type": "integer",
+                    "description": "On `recall_too_soon` (issue 16): seconds until the hall's "
+                    "recall cool-down ends (also the `Retry-After` header).",
+                },
             },
         }
     },
@@ -35,7 +40,8 @@ _ERRORS = {
     "409": "Conflicts with the current state (`conflict`, `counter_busy`, `counter_paused`, "
     "`counter_closed`, `counter_taken`, `clerk_at_another_counter`, `no_active_ticket`, "
     "`invalid_transition`, `hall_closed`, `business_type_suspended`, `incident_resolved`, "
-    "`complaint_already_replied`, `already_rated`, `not_rateable`, `rating_window_closed`)",
+    "`complaint_already_replied`, `already_rated`, `not_rateable`, `rating_window_closed`, "
+    "`recall_too_soon`)",
     "422": "Idempotency-Key reused with a different request (`idempotency_key_reused`)",
     "500": "Unexpected server error (`server_error`): a bug, logged on the server",
     "503": "A dependency (the database) cannot be reached (`service_unavailable`); the "

@@ -14,7 +14,7 @@ built by ``queueing.selectors.hall_state``). It needs two things observed here:
 
 The estimate a new ticket gets in the issue response is not computed on the write path: the
 live tier computes the hall's board after commit (display.board: one forecast per hall at most
-every 250 ms, where streams of the hall are connected) and stores its estimates per business
+every second, where streams of the hall are connected) and stores its estimates per business
 type and lane with ``board_store``; ``new_ticket_estimate`` reads them (one cache read before
 the issue's transaction, never under a lock) and corrects them for the people who joined or left
 since. Without a board (no stream connected, or the cache down and nothing in this process) it

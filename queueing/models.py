@@ -135,6 +135,9 @@ class Ticket(models.Model):
         help_text=_("Set when transferred to a specific counter: only it may call the ticket."),
     )
     recall_count = models.PositiveSmallIntegerField(_("recalls"), default=0)
+    # The last recall (the call itself is called_at): the hall's recall cool-down runs from the
+    # later of the two.
+    recalled_at = models.DateTimeField(_("last recalled at"), null=True, blank=True)
     transfer_count = models.PositiveSmallIntegerField(_("transfers"), default=0)
     origin = models.CharField(
         _("origin"), max_length=12, choices=Origin.choices, default=Origin.KIOSK
@@ -245,6 +248,8 @@ class NoticeStatus(models.TextChoices):
     PENDING = "pending", _("pending")
     SENDING = "sending", _("sending")
     SENT = "sent", _("sent")
+    # No gateway is configured (the embedded default): the text went to the log, not to a phone.
+    LOGGED = "logged", _("logged, not sent")
     FAILED = "failed", _("failed")
 
 

@@ -13,7 +13,8 @@ The gateway: ``PHONE_NOTICE_WEBHOOK_URL`` receives a JSON POST ``{"phone", "text
 "ticket", "kind", "notice"}`` signed with HMAC-SHA256 of the body under
 ``PHONE_NOTICE_WEBHOOK_SECRET`` in ``X-Hallq-Signature: sha256=<hex>``, with
 ``Idempotency-Key: notice-<id>`` so the gateway can also drop a repeat. Without a URL (the
-embedded default) the text is only logged and the notice marked sent with that detail.
+embedded default) the text is only logged, and the notice says so: ``logged`` ("logged, not
+sent"), never ``sent``, on the greeter tablet and in the daily report.
 """
 
 import datetime
@@ -114,10 +115,10 @@ def phone_notice_send(*, notice_id: int) -> str:
     attempts = notice.attempts + 1
     try:
         if settings.PHONE_NOTICE_WEBHOOK_URL:
-            detail = _post(notice)
+            detail, status = _post(notice), NoticeStatus.SENT
         else:
             log.info("phone notice (no gateway configured) %s: %s", notice.pk, notice.text)
-            detail = "logged: no gateway configured"
+            detail, status = "logged: no gateway configured", NoticeStatus.LOGGED
     except NoticeFailed as failure:
         status = NoticeStatus.FAILED if attempts >= MAX_ATTEMPTS else NoticeStatus.PENDING
         PhoneNotice.objects.filter(pk=notice_id).update(
@@ -127,10 +128,11 @@ def phone_notice_send(*, notice_id: int) -> str:
             raise
         log.warning("phone notice %s failed %s times: %s", notice_id, attempts, failure)
         return status
+    sent_at = timezone.now() if status == NoticeStatus.SENT else None
     PhoneNotice.objects.filter(pk=notice_id).update(
-        status=NoticeStatus.SENT, attempts=attempts, detail=detail, sent_at=timezone.now()
+        status=status, attempts=attempts, detail=detail, sent_at=sent_at
     )
-    return NoticeStatus.SENT
+    return status
 
 
 def phone_notices_resend(*, now: datetime.datetime | None = None) -> list[int]:

@@ -11,7 +11,7 @@ from counters.models import Counter, CounterState
 from hall.models import BusinessType, Hall
 from queueing import forecast, router
 from queueing.estimates import arrival_rates, people_ahead, service_stats
-from queueing.models import ACTIVE_STATUSES, Lane, Slot, Status, Ticket
+from queueing.models import ACTIVE_STATUSES, Lane, PhoneNotice, Slot, Status, Ticket
 from queueing.wait_words import with_wait
 
 # Per lane, how many candidates the router needs at most: called + greeted + attended.
@@ -359,9 +359,13 @@ def greeter_queues(*, hall, now=None) -> list[BusinessType]:
         if vip_mode != router.VipMode.VIP_ONLY:
             served_any.add(business_type_id)
     tickets: dict[int, list[Ticket]] = {bt.pk: [] for bt in types}
+    # What became of the last text owed to each (a greeted customer's "get ready"): the greeter
+    # sees "logged, not sent" where no gateway is set up, never "sent".
+    last_notice = PhoneNotice.objects.filter(ticket=OuterRef("pk")).order_by("-created_at", "-pk")
     waiting = (
         Ticket.objects.filter(hall=hall, status=Status.WAITING, business_type__in=list(tickets))
         .select_related("window_counter")
+        .annotate(notice_status=Subquery(last_notice.values("status")[:1]))
         .order_by("issued_at", "id")
     )
     for ticket in waiting:

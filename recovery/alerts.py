@@ -7,9 +7,10 @@ it live; raising also tells the hall's managers by e-mail through Celery after c
 
 ``alerts_check`` is the check (Celery beat every minute, and after the events that can raise or
 clear an alert, ``recovery.hooks``; never from the wall, which only reads): a business type
-whose longest wait passes the hall's target or whose waiting count passes its threshold, and a
-counter paused too long, each raise an alert with a suggestion; each clears when its condition
-ends.
+whose longest wait passes the hall's target or whose waiting count passes its threshold, one
+with people waiting and no open counter serving it (issue 16: it names the closed and paused
+counters that could), and a counter paused too long, each raise an alert with a suggestion; each
+clears when its condition ends.
 """
 
 import datetime
@@ -17,10 +18,11 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from counters.hall_now import hall_now
-from counters.models import Counter, CounterState, PauseReason
+from counters.models import ClerkSession, Counter, CounterState, PauseReason
 from hall.i18n import in_both_languages
 from hall.models import EventKind, Hall, Role, StaffMembership
 from hall.outbox import task_send_on_commit
@@ -33,7 +35,12 @@ log = logging.getLogger(__name__)
 
 # The alert kinds alerts_check owns: it clears those whose condition has ended. Other kinds
 # (complaint_overdue) belong to whoever raises them.
-CHECKED_KINDS = (AlertKind.LONG_WAIT, AlertKind.MANY_WAITING, AlertKind.LONG_PAUSE)
+CHECKED_KINDS = (
+    AlertKind.LONG_WAIT,
+    AlertKind.MANY_WAITING,
+    AlertKind.LONG_PAUSE,
+    AlertKind.NO_COUNTER_OPEN,
+)
 # The kinds more counters would help: the planner's advice is added to their suggestion.
 PLANNER_KINDS = (AlertKind.LONG_WAIT, AlertKind.MANY_WAITING)
 
@@ -155,30 +162,68 @@ def _minutes(seconds: int) -> int:
     return max(1, round(seconds / 60))
 
 
-def _counter_suggestion(counters: list[dict], code: str) -> tuple[str, str, list[int]]:
-    """Closed and idle counters that can serve ``code``: open one, or let it take this queue."""
-    closed = [
-        c["number"] for c in counters if c["state"] == "closed" and code in c["business_types"]
-    ]
-    idle = [c["number"] for c in counters if c["state"] == "idle" and code in c["business_types"]]
-    parts_zh, parts_en = [], []
-    if closed:
-        numbers = "、".join(str(n) for n in closed)
-        parts_zh.append(f"可开启{numbers}号窗口")
-        parts_en.append(f"open counter {', '.join(str(n) for n in closed)}")
-    if idle:
-        numbers = "、".join(str(n) for n in idle)
-        parts_zh.append(f"{numbers}号窗口空闲,可办理此业务")
-        parts_en.append(f"counter {', '.join(str(n) for n in idle)} is idle and can serve it")
+# What each kind of counter that has the skill may do, by its state on the wall: the phrase
+# (Chinese, English) with {zh}/{en} for its numbers.
+_COUNTER_WAYS = {
+    "closed": ("可开启{zh}号窗口", "open counter {en}"),
+    "idle": ("{zh}号窗口空闲,可办理此业务", "counter {en} is idle and can serve it"),
+    "paused": ("{zh}号窗口暂停中,可恢复", "resume paused counter {en}"),
+}
+
+
+def _counter_suggestion(
+    counters: list[dict],
+    code: str,
+    *,
+    states: tuple[str, ...] = ("closed", "idle"),
+    nobody: tuple[str, str] = (
+        "没有其他窗口能办理此业务,请考虑调配人员",
+        "No other counter can serve this business: consider moving staff",
+    ),
+) -> tuple[str, str, list[int]]:
+    """The counters in ``states`` that can serve ``code`` and what each may do: by default
+    open a closed one, or let an idle one take this queue; for a business no open counter
+    serves (issue 16), open a closed one or resume a paused one."""
+    parts_zh, parts_en, numbers = [], [], []
+    for state in states:
+        able = [
+            c["number"] for c in counters if c["state"] == state and code in c["business_types"]
+        ]
+        if able:
+            zh, en = _COUNTER_WAYS[state]
+            parts_zh.append(zh.format(zh="、".join(map(str, able))))
+            parts_en.append(en.format(en=", ".join(map(str, able))))
+            numbers += able
     if not parts_zh:
-        return (
-            "没有其他窗口能办理此业务,请考虑调配人员",
-            "No other counter can serve this business: consider moving staff",
-            [],
-        )
-    zh = ";".join(parts_zh) + "。"
+        return (*nobody, [])
     en = "; ".join(parts_en)
-    return zh, en[0].upper() + en[1:] + ".", closed + idle
+    return ";".join(parts_zh) + "。", en[0].upper() + en[1:] + ".", numbers
+
+
+def _no_counter_open(bt: dict, counters: list[dict]) -> dict:
+    """The alert for a business with people waiting and no open counter serving it, its
+    priority customers counted first (they are the ones the wall lists first)."""
+    waiting = bt["waiting"]
+    first = bt["by_lane"]["vip"] + bt["by_lane"]["priority"]
+    zh = f"{bt['name_zh']}有{waiting}人等候,没有开放的窗口办理"
+    en = f"{bt['name_en']}: {waiting} waiting and no counter open for it"
+    if first:
+        zh += f"(其中{first}位优先客户)"
+        en += f" ({first} priority)"
+    return {
+        "message_zh": zh,
+        "message_en": en,
+        "suggestion": _counter_suggestion(
+            counters,
+            bt["code"],
+            states=("closed", "paused"),
+            nobody=(
+                "没有窗口能办理此业务,请调配人员",
+                "No counter can serve this business: move staff to it",
+            ),
+        ),
+        "data": {"business_type": bt["code"], "waiting": waiting, "priority": first},
+    }
 
 
 def alert_conditions(*, hall: Hall, metrics: dict) -> dict[tuple[str, str], dict]:
@@ -190,6 +235,7 @@ def alert_conditions(*, hall: Hall, metrics: dict) -> dict[tuple[str, str], dict
     wanted: dict[tuple[str, str], dict] = {}
     target_s = hall.target_wait_minutes * 60
     counters = metrics["counters"]["list"]
+    staffed = metrics["staffed_today"]
     for bt in metrics["waiting"]["by_business_type"]:
         subject = f"bt:{bt['code']}"
         longest = bt["longest_wait_s"]
@@ -221,6 +267,8 @@ def alert_conditions(*, hall: Hall, metrics: dict) -> dict[tuple[str, str], dict
                 "suggestion": suggestion,
                 "data": {"business_type": bt["code"], "waiting": bt["waiting"]},
             }
+        if staffed and bt["waiting"] and not bt["counters_open"]:
+            wanted[(AlertKind.NO_COUNTER_OPEN, subject)] = _no_counter_open(bt, counters)
     for c in counters:
         pause = c["pause"]
         if pause is None or pause["seconds"] <= hall.pause_alert_minutes * 60:
@@ -282,7 +330,21 @@ def alert_figures(*, hall: Hall, now: datetime.datetime) -> dict:
         "waiting": live["waiting"],
         "counters": live["counters"],
         "alerts": [alert_public(a) for a in open_alerts(hall=hall)],
+        "staffed_today": hall_staffed_today(hall=hall, now=now),
     }
+
+
+def hall_staffed_today(*, hall: Hall, now: datetime.datetime) -> bool:
+    """Has a clerk been at one of the hall's counters this service day (or is one now)?
+
+    Before that, every business is without an open counter and the no-counter alert would
+    only say the day has not begun: that is left to the wait alerts, as the forecast takes
+    every counter as about to open then (queueing.selectors.hall_state). Once the day has
+    begun, the last counter closing with people still waiting does raise it. One query."""
+    day_start = datetime.datetime.combine(hall.service_date(now), datetime.time.min, tzinfo=hall.tz)
+    return ClerkSession.objects.filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gte=day_start), counter__hall_id=hall.pk
+    ).exists()
 
 
 def alerts_check(*, hall: Hall, now: datetime.datetime | None = None) -> dict:

@@ -15,27 +15,38 @@ import threading
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from counters.models import Counter, CounterState
 from hall.cache import cache_get, cache_set
 from hall.models import EventKind, Hall
 from hall.outbox import task_send
 from queueing.models import Status, Ticket
-from recovery.alerts import CHECKED_KINDS
+from recovery.alerts import CHECKED_KINDS, hall_staffed_today
 from recovery.models import ManagerAlert
 from recovery.tasks import check_hall_alerts
 
-# An arrival may push its business type past the waiting threshold; a pause (entered with a past
-# start) or a transfer (to a longer queue) may raise one too: these always lead to a check or a
-# cheap test for one.
-RAISING = {EventKind.TICKET_ISSUED, EventKind.COUNTER_PAUSED, EventKind.TICKET_TRANSFERRED}
+# An arrival (or a customer put back in the queue) may push its business type past the waiting
+# threshold or be the first to wait where no counter is open; a pause (entered with a past start,
+# or leaving a business without an open counter), a close (the same) or a transfer (to a longer
+# queue) may raise one too: these always lead to a check or a cheap test for one.
+RAISING = {
+    EventKind.TICKET_ISSUED,
+    EventKind.TICKET_REQUEUED,
+    EventKind.COUNTER_PAUSED,
+    EventKind.COUNTER_CLOSED,
+    EventKind.TICKET_TRANSFERRED,
+}
 # These can only end a condition: checked when the hall has a checked alert open.
 CLEARING = {
     EventKind.TICKET_CALLED,
     EventKind.TICKET_CANCELLED,
     EventKind.TICKET_EXPIRED,
     EventKind.COUNTER_RESUMED,
-    EventKind.COUNTER_CLOSED,
+    EventKind.COUNTER_OPENED,
 }
+# An arrival where no open counter serves its business raises issue 16's alert.
+ARRIVING = {EventKind.TICKET_ISSUED, EventKind.TICKET_REQUEUED}
 
 
 # Per thread (the one that commits runs the callbacks): hall id -> the last event seen of the
@@ -84,21 +95,32 @@ def _after_commit(hall_id: int, seq: int | None) -> None:
     if entry is None or entry["last_seq"] != seq:
         return  # a later event of the same transaction follows, with its own callback
     del halls[hall_id]
-    if any(
-        alert_check_may_change(hall_id=hall_id, kind=kind, business_type_id=business_type_id)
-        for kind, business_type_id in entry["notes"]
-    ):
-        alerts_check_soon(hall_id=hall_id)
+    clearing_tested = False
+    for kind, business_type_id in dict.fromkeys(entry["notes"]):
+        if kind in CLEARING:  # they all ask the same question: "is a checked alert open?"
+            if clearing_tested:
+                continue
+            clearing_tested = True
+        if alert_check_may_change(hall_id=hall_id, kind=kind, business_type_id=business_type_id):
+            alerts_check_soon(hall_id=hall_id)
+            return
 
 
 def alert_check_may_change(*, hall_id: int, kind: str, business_type_id: int | None) -> bool:
     """After commit: may this event have raised or cleared one of the hall's checked alerts?"""
-    if kind == EventKind.TICKET_ISSUED:
-        hall = Hall.objects.filter(pk=hall_id).only("waiting_alert_threshold").first()
+    if kind in ARRIVING:
+        hall = Hall.objects.filter(pk=hall_id).only("waiting_alert_threshold", "timezone").first()
+        if hall is None:
+            return False
+        open_here = Counter.objects.filter(
+            hall_id=hall_id, state=CounterState.OPEN, business_types=business_type_id
+        )
+        if not open_here.exists() and hall_staffed_today(hall=hall, now=timezone.now()):
+            return True  # someone waits and no open counter serves them (alert_conditions)
         waiting = Ticket.objects.filter(
             hall_id=hall_id, business_type_id=business_type_id, status=Status.WAITING
         ).count()
-        return hall is not None and waiting > hall.waiting_alert_threshold
+        return waiting > hall.waiting_alert_threshold
     if kind in CLEARING:
         open_alert = ManagerAlert.objects.filter(
             hall_id=hall_id, cleared_at__isnull=True, kind__in=CHECKED_KINDS

@@ -2,7 +2,7 @@
 
 Built from the records of the day (tickets, interruptions, incidents, ratings), never from the
 metric snapshots, in a fixed number of queries whatever the number of halls or tickets
-(``halls_daily_reports`` reads every hall asked for with the same six queries; the test counts
+(``halls_daily_reports`` reads every hall asked for with the same seven queries; the test counts
 them). Downloads as CSV and Excel: ``reports/files.py``.
 
 Definitions (the wall's, ``display/wall/metrics.py``, so the report and the wall agree):
@@ -20,6 +20,9 @@ Definitions (the wall's, ``display/wall/metrics.py``, so the report and the wall
   level** = the share of them called within the hall's target wait.
 * **Served** = done; **no-shows**; **cancelled**; **expired** (left at the end of the day);
   **transfers** = the number of transfers.
+* **Phone notices**: the texts owed to the day's tickets, by what became of them: sent (a
+  gateway took it), logged, not sent (no gateway configured: nobody's phone got it), failed,
+  pending.
 * **Per clerk**: tickets the clerk finished (done), their mean service time
   (``finished_at - started_at``), the clerk's pauses (count and minutes within the day) and the
   ratings of tickets they served.
@@ -30,7 +33,7 @@ from collections import Counter as Tally
 from collections import defaultdict
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from counters.models import RATING_SCORES, Interruption, PauseReason, Rating, SatisfactionRating
@@ -38,9 +41,9 @@ from counters.satisfaction import SATISFACTION_TARGET, RatingReason
 from display.wall.metrics import percentile
 from hall.days import local_day
 from hall.i18n import in_both_languages
-from hall.models import BusinessType, Hall, Incident, IncidentKind
+from hall.models import BusinessType, Hall, Incident, IncidentKind, IncidentSeverity
 from hall.people import display_name
-from queueing.models import Status, Ticket
+from queueing.models import NoticeStatus, PhoneNotice, Status, Ticket
 
 WAIT_OVER = (Status.CALLED, Status.SERVING, Status.DONE)
 MAX_HALLS = 100  # per request: each hall's day is read into memory at once
@@ -77,7 +80,7 @@ def hall_daily_report(*, hall: Hall, date: datetime.date, now=None) -> dict:
 
 
 def halls_daily_reports(*, halls: list[Hall], date: datetime.date, now=None) -> list[dict]:
-    """The reports of several halls for one service date, in six queries in all."""
+    """The reports of several halls for one service date, in seven queries in all."""
     now = now or timezone.now()
     halls = list(halls)
     if not halls:
@@ -130,6 +133,14 @@ def halls_daily_reports(*, halls: list[Hall], date: datetime.date, now=None) -> 
         .values_list("hall_id", "clerk_id", "rating", "reason")
     ):
         ratings[row[0]].append(row[1:])
+    notices = defaultdict(Tally)
+    for hall_id, status, count in (
+        PhoneNotice.objects.filter(ticket__hall_id__in=ids, ticket__service_date=date)
+        .order_by()
+        .values_list("ticket__hall_id", "status")
+        .annotate(count=Count("pk"))
+    ):
+        notices[hall_id][status] += count
     clerk_ids = {t[6] for rows in tickets.values() for t in rows if t[6] is not None}
     clerk_ids |= {p[0] for rows in pauses.values() for p in rows}
     clerk_ids |= {r[0] for rows in ratings.values() for r in rows if r[0] is not None}
@@ -150,6 +161,7 @@ def halls_daily_reports(*, halls: list[Hall], date: datetime.date, now=None) -> 
                 pauses=pauses[hall.pk],
                 incidents=incidents[hall.pk],
                 ratings=ratings[hall.pk],
+                notices=notices[hall.pk],
                 names=names,
                 generated_at=now,
                 **context,
@@ -188,7 +200,20 @@ class _Cohort:
 
 
 def _hall_report(
-    *, hall, date, types, tickets, pauses, incidents, ratings, names, generated_at, start, end, now
+    *,
+    hall,
+    date,
+    types,
+    tickets,
+    pauses,
+    incidents,
+    ratings,
+    notices,
+    names,
+    generated_at,
+    start,
+    end,
+    now,
 ) -> dict:
     target_s = hall.target_wait_minutes * 60
     tz = hall.tz
@@ -258,6 +283,7 @@ def _hall_report(
                 "kind": incident.kind,
                 "label": _labels(IncidentKind(incident.kind)),
                 "severity": incident.severity,
+                "severity_label": _labels(IncidentSeverity(incident.severity)),
                 "opened_at": incident.opened_at,
                 "resolved_at": incident.resolved_at,
                 "minutes": round(seconds / 60, 1),
@@ -324,5 +350,10 @@ def _hall_report(
         "interruptions": interruption_rows,
         "incidents": incident_rows,
         "satisfaction": satisfaction,
+        "phone_notices": [
+            {"status": status.value, "label": _labels(status), "count": notices[status.value]}
+            for status in NoticeStatus
+            if notices[status.value]
+        ],
         "clerks": clerks,
     }

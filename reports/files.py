@@ -2,11 +2,12 @@
 
 Both files hold the same tables, each starting with the hall's code and the date, so one file
 can hold many halls: summary, by hour, by business type, by hour and business type,
-interruptions, incidents, satisfaction (with the reasons given) and clerks. The workbook has one
-sheet per table (openpyxl). The CSV has the tables one after another, each as a title row, a
-header row and its rows, with an empty row between tables; it is UTF-8 with a byte-order mark
-so that Excel opens the Chinese correctly. Headings and names are in the request's language;
-waits and durations are in minutes, service level and satisfaction in percent (0-100).
+interruptions, incidents, satisfaction (with the reasons given), phone notices and clerks. The
+workbook has one sheet per table (openpyxl). The CSV has the tables one after another, each as a
+title row, a header row and its rows, with an empty row between tables; it is UTF-8 with a
+byte-order mark so that Excel opens the Chinese correctly. Headings and names are in the
+request's language; waits and durations are in minutes, service level and satisfaction in percent
+(0-100).
 """
 
 import csv
@@ -152,6 +153,12 @@ def report_tables(reports: list[dict]) -> list[Table]:
             lead + [str(_("Rating or reason")), str(_("Count")), str(_("Score (0-100)"))],
             [],
         ),
+        "phone_notices": Table(
+            "phone_notices",
+            str(_("Phone notices")),
+            lead + [str(_("What became of them")), str(_("Count"))],
+            [],
+        ),
         "clerks": Table(
             "clerks",
             str(_("Clerks")),
@@ -210,7 +217,7 @@ def _fill(tables: dict[str, Table], report: dict) -> None:
             lead
             + [
                 _pick(row["label"]),
-                row["severity"],
+                _pick(row["severity_label"]),
                 _local(row["opened_at"], tz),
                 _local(row["resolved_at"], tz),
                 row["minutes"],
@@ -224,6 +231,8 @@ def _fill(tables: dict[str, Table], report: dict) -> None:
         rows.append(lead + [str(choice.label), satisfaction[choice.value], None])
     for reason in satisfaction["reasons"]:
         rows.append(lead + [_pick(reason["label"]), reason["count"], None])
+    for row in report["phone_notices"]:
+        tables["phone_notices"].rows.append(lead + [_pick(row["label"]), row["count"]])
     for clerk in report["clerks"]:
         tables["clerks"].rows.append(
             lead

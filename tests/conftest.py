@@ -1,6 +1,7 @@
 """Named people and a small hall for every test (healthchecks' alice/bob/charlie style).
 
-The hall "h1" is open all day and has three business types and four counters:
+The hall "h1" is open all day, recalls without a cool-down, and has three business types and
+four counters:
 counter 1 serves payment and topup, counter 2 serves payment and service, counter 3 is a
 VIP-first counter serving everything, counter 4 serves service only. The outsider works in
 another hall, "h2".
@@ -70,6 +71,9 @@ def hall(db):
         timezone_name="Asia/Shanghai",
         opens_at=datetime.time(0, 0),
         closes_at=datetime.time(0, 0),
+        # The actions' tests recall right after a call; the recall cool-down (issue 16, default
+        # 30 s) is tested on its own in tests/counters/test_recall_rules.py.
+        recall_cooldown_seconds=0,
     )
     payment = BusinessType.objects.create(
         hall=hall,

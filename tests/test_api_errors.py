@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from counters.models import ClerkSession, Counter, Interruption
@@ -726,3 +727,39 @@ def test_odd_urls_never_cause_a_server_error(world, url):
         response = method(url)
         assert 400 <= response.status_code < 500, (url, response.content)
         assert set(response.json()) == {"error"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/nope/",
+        "/api/v1/counters/abc/open/",  # malformed: the id is not a number
+        "/api/v1/halls/demo/counters/x%0Ay/",  # a newline: no URL pattern can even match it
+        "/api/v1/auth/token",  # the slash left off
+    ],
+)
+def test_an_unknown_api_path_answers_the_json_404_to_a_signed_in_post(world, path):
+    """Not Django's HTML CSRF page (the catch-all is a plain view, so the CSRF check ran first)
+    nor its HTML 404, nor a redirect that drops the body."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.people["manager"])
+    for response in (
+        client.post(path, data="{}", content_type="application/json"),
+        client.delete(path),
+        client.get(path),
+    ):
+        assert response.status_code == 404, (path, response.content)
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["error"]["code"] == "not_found"
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_path_that_only_lacks_its_slash_is_named(world):
+    response = Client().post("/api/v1/auth/token", {}, content_type="application/json")
+    assert "/api/v1/auth/token/" in response.json()["error"]["message"]
+
+
+def test_a_page_path_that_is_unknown_still_answers_a_page(world):
+    response = Client().get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

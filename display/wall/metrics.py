@@ -7,7 +7,8 @@ them; ``deploy/bench/metrics_bench.py`` measures them on a busy hall):
 * the forecast's view of the hall (``queueing.selectors.hall_state``: counters with skills, the
   open tickets, lane settings; plus the history ``queueing.estimates`` caches): waiting counts,
   waits and the estimated wait for a new ticket per business type, and the counters' skills;
-* the active business types, the counters with their clerks, the called/serving tickets, the
+* the active business types, the counters with their clerks, the called/serving tickets (and,
+  in the same query, the waiting ones of a business no open counter serves, issue 16), the
   open interruptions, each counter's last finish today;
 * the service day's tickets, aggregated in the database (no row per ticket comes back): the
   counts and waits, the p90 wait (one row, by rank), the last hour's service level, per clerk;

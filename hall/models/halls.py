@@ -74,6 +74,14 @@ class Hall(models.Model):
     recall_limit = models.PositiveSmallIntegerField(
         _("recall limit"), default=3, help_text=_("After this many recalls, suggest a no-show.")
     )
+    recall_cooldown_seconds = models.PositiveSmallIntegerField(
+        _("recall cool-down (seconds)"),
+        default=30,
+        help_text=_(
+            "A recall within this many seconds of the last call or recall is refused: the "
+            "customer needs time to walk to the counter. 0: no cool-down."
+        ),
+    )
     announce_english = models.BooleanField(_("announce calls in English too"), default=True)
     pause_alert_minutes = models.PositiveSmallIntegerField(
         _("pause alert (minutes)"),

@@ -68,7 +68,15 @@ from queueing.planning.plan import (
     staffed_scenario,
 )
 from queueing.planning.profiles import PlanningError, Profile, read_profile
-from queueing.planning.search import Evaluation, HourResult, Suggestion, evaluate, suggest
+from queueing.planning.search import (
+    Evaluation,
+    GreetingRules,
+    HourResult,
+    Suggestion,
+    evaluate,
+    greeting_rules,
+    suggest,
+)
 
 __all__ = [
     "MIN_SERVICE_SAMPLES",
@@ -76,6 +84,7 @@ __all__ = [
     "SEED",
     "WEEKS",
     "Evaluation",
+    "GreetingRules",
     "HourResult",
     "Plan",
     "PlanningError",
@@ -84,6 +93,7 @@ __all__ = [
     "check_staffing",
     "evaluate",
     "expand_counters",
+    "greeting_rules",
     "opening_order",
     "parse_counters",
     "read_profile",

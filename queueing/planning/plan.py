@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +42,9 @@ SEED = 1
 MIN_SERVICE_SAMPLES = 30
 MAX_SERVICE_SAMPLES = 1000
 DEFAULT_SERVICE_CV = 0.6
+# A new hall plans from the default day until it has this much of its own: fewer days of
+# history are too few same weekdays to be a typical one.
+HISTORY_NEEDED = datetime.timedelta(days=14)
 DEFAULT_HOURS = (8.5, 18.0)  # a hall open all day, without history: a usual hall's day
 # The demo weekday's shape (queueing/scenarios/demo_weekday.yaml): each hour's customers as a
 # share of the busiest hour's. See ``_default_profile`` for the level and the business types.
@@ -62,6 +65,7 @@ class Plan:
     order: tuple[str, ...]  # counter ids in opening order (see ``opening_order``)
     min_counters: int  # the first this many of ``order`` serve every business type and lane
     profile_source: str  # "history", "default" or "file"
+    history_days: int  # days since the hall's first ticket (the default profile below 14)
     service_source: dict[str, str] = field(default_factory=dict)  # code -> "history"/"expected"
 
     @property
@@ -117,8 +121,11 @@ def scenario_for_hall(
         )
 
     service, service_source = _service_specs(hall=hall, types=types, weeks=weeks, now=now)
+    history_days = _history_days(hall=hall, day=day)
     if profile is None:
-        rates, source = _history_profile(hall=hall, day=day, codes=codes, weeks=weeks, now=now)
+        rates, source = {}, "default"
+        if history_days >= HISTORY_NEEDED.days:
+            rates, source = _history_profile(hall=hall, day=day, codes=codes, weeks=weeks, now=now)
         if not rates:
             rates = _default_profile(types=types, counters=counters, service=service)
             source = "default"
@@ -157,6 +164,7 @@ def scenario_for_hall(
         order=order,
         min_counters=min_counters,
         profile_source=source,
+        history_days=history_days,
         service_source=service_source,
     )
 
@@ -171,6 +179,14 @@ def _day_hours(hall: Hall, rates: Profile) -> tuple[float, float]:
     if not hours:
         return DEFAULT_HOURS
     return float(min(hours)), float(max(hours) + 1)
+
+
+def _history_days(*, hall, day) -> int:
+    """Days from the hall's first service date to ``day`` (0 without any ticket before it)."""
+    first = Ticket.objects.filter(hall=hall, service_date__lt=day).aggregate(
+        first=Min("service_date")
+    )["first"]
+    return (day - first).days if first else 0
 
 
 def _history_profile(*, hall, day, codes, weeks, now) -> tuple[Profile, str]:

@@ -83,6 +83,55 @@ class Suggestion:
 Simulate = Callable[..., object]
 
 
+@dataclass(frozen=True)
+class GreetingRules:
+    """The day's mean wait under each greeting rule (issue 16), same customers, counters and
+    random draws: the greeting binding the order (the default: any counter that may serve a
+    greeted customer and calls while the greeting counter is busy takes them) and the older
+    binding to the greeting counter (``greeting_binds_counter``)."""
+
+    binds_order_mean_wait_s: float | None
+    binds_counter_mean_wait_s: float | None
+    hall_binds_counter: bool  # the rule the hall uses now
+
+    @property
+    def extra_share(self) -> float | None:
+        """How much longer the mean wait is under the older binding, as a share (0.11: +11%)."""
+        order, counter = self.binds_order_mean_wait_s, self.binds_counter_mean_wait_s
+        if order is None or counter is None or order <= 0:
+            return None
+        return counter / order - 1
+
+
+def greeting_rules(
+    *, scenario: Plan, evaluation: Evaluation, simulate: Simulate = simulate
+) -> GreetingRules | None:
+    """Both greeting rules for the staffing ``evaluation`` was made with: the hall's own rule is
+    ``evaluation`` itself, the other one is simulated with the same seed (common random numbers,
+    so the difference is the rule's, not chance's). None when the hall greets nobody (window
+    depth 0): the rules are then the same."""
+    plan, sc = scenario, scenario.scenario
+    if sc.policy.window_depth == 0:
+        return None
+    binds = sc.policy.greeting_binds_counter
+    other = replace(sc, policy=replace(sc.policy, greeting_binds_counter=not binds))
+    flipped = evaluate(
+        scenario=replace(plan, scenario=other),
+        counters_per_hour=evaluation.counters_per_hour,
+        target_share=evaluation.target_share,
+        target_wait_s=evaluation.target_wait_s,
+        replications=evaluation.replications,
+        seed=evaluation.seed,
+        simulate=simulate,
+    )
+    own, theirs = evaluation.overall["mean_wait_s"], flipped.overall["mean_wait_s"]
+    return GreetingRules(
+        binds_order_mean_wait_s=theirs if binds else own,
+        binds_counter_mean_wait_s=own if binds else theirs,
+        hall_binds_counter=binds,
+    )
+
+
 def evaluate(
     *,
     scenario: Plan,

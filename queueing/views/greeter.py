@@ -86,6 +86,7 @@ def greeter(request, hall: str):
         "config": config,
         "lanes": [(Lane.NORMAL, _("Normal")), (Lane.VIP, _("VIP")), (Lane.PRIORITY, _("Priority"))],
         "reasons": [(r.value, r.label) for r in PRIORITY_LANE_REASONS],
+        "texts_sent": bool(settings.PHONE_NOTICE_WEBHOOK_URL),
     }
     return render(request, "queueing/greeter.html", context)
 

@@ -120,7 +120,7 @@ def planner(request, hall: str):
         form = PlannerForm(_as_post(_initial(plan, hall), day), plan=plan)
     action = action if action in ACTIONS else "evaluate"
 
-    evaluation = suggestion = None
+    evaluation = suggestion = rules = None
     problem = ""
     if form.is_valid():
         data = dict(form.cleaned_data)
@@ -136,6 +136,8 @@ def planner(request, hall: str):
             evaluation = planning.evaluate(
                 scenario=edited, counters_per_hour=staffing, target_share=target
             )
+            # Issue 16: what the older greeting rule costs on this very day (or saves).
+            rules = planning.greeting_rules(scenario=edited, evaluation=evaluation)
             if action == "suggest":
                 suggestion = planning.suggest(scenario=edited, target_share=target)
                 data |= {f"suggested_{h}": n for h, n in suggestion.counters_per_hour.items()}
@@ -158,6 +160,7 @@ def planner(request, hall: str):
         "problem": problem,
         "rows": _rows(form, plan, evaluation, suggestion),
         "summary": _summary(plan, evaluation, form),
+        "rules": _rules(rules),
         "chart": _chart(plan, evaluation, form),
         "target_wait_minutes": round(plan.scenario.target_wait_s / 60),
         "replications": plan.scenario.replications,
@@ -219,6 +222,19 @@ def _summary(plan, evaluation, form) -> dict | None:
         "meets": evaluation.meets_target,
         "counter_hours": sum(evaluation.counters_per_hour.values()),
         "suggested_counter_hours": sum(suggested.values()) if suggested else None,
+    }
+
+
+def _rules(rules: planning.GreetingRules | None) -> dict | None:
+    """The greeting rules side by side, in minutes, with the older rule's extra in percent."""
+    if rules is None or rules.binds_order_mean_wait_s is None:
+        return None
+    extra = rules.extra_share
+    return {
+        "order": _minutes(rules.binds_order_mean_wait_s),
+        "counter": _minutes(rules.binds_counter_mean_wait_s),
+        "extra": None if extra is None else round(extra * 100, 1),
+        "hall_binds_counter": rules.hall_binds_counter,
     }
 
 

@@ -64,15 +64,17 @@ def _describe(ticket: Ticket) -> Ticket:
 
 def _with_apology(ticket: Ticket) -> Ticket:
     """``ticket.apology``: the apology of the first open incident that affects a waiting
-    ticket's business type, in the page's language (one query when nothing is open)."""
-    ticket.apology = ""
+    ticket's business type, in the page's language (one query when nothing is open), and
+    ``apology_zh`` / ``apology_en`` for the printed ticket, which carries both."""
+    ticket.apology = ticket.apology_zh = ticket.apology_en = ""
     if ticket.status != Status.WAITING:
         return ticket
     code = ticket.business_type.code
     for incident in open_incidents(hall=ticket.hall):
         data = incident_public(incident)
         if incident_affects(data, code):
-            ticket.apology = data["apology_en"] if in_english() else data["apology_zh"]
+            ticket.apology_zh, ticket.apology_en = data["apology_zh"], data["apology_en"]
+            ticket.apology = ticket.apology_en if in_english() else ticket.apology_zh
             break
     return ticket
 
@@ -103,7 +105,8 @@ def ticket_print(request, token: str):
         return _missing(request)
     status_url = request.build_absolute_uri(reverse("ticket-status", args=[token]))
     context = {
-        "ticket": _describe(ticket),
+        # Issued while a fault lets the queue run with a warning: the printed ticket says so.
+        "ticket": _with_apology(_describe(ticket)),
         "qr": qr_svg(status_url, scale=4, label=str(_("QR code of your ticket's status page"))),
         "status_url": status_url,
         "auto_print": request.GET.get("print") == "1",

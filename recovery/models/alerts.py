@@ -13,6 +13,7 @@ class AlertKind(models.TextChoices):
     LONG_WAIT = "long_wait", _("longest wait past the target")
     MANY_WAITING = "many_waiting", _("too many waiting")
     LONG_PAUSE = "long_pause", _("counter paused too long")
+    NO_COUNTER_OPEN = "no_counter_open", _("people waiting and no counter open for them")
     COMPLAINT_OVERDUE = "complaint_overdue", _("complaint callback overdue")
 
 

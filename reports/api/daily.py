@@ -23,6 +23,7 @@ from hall.api import IsStaff
 from hall.errors import Forbidden, InvalidInput, NotFound
 from hall.models import Hall, Role, StaffMembership
 from hall.selectors import staff_role
+from queueing.models import NoticeStatus
 from reports.daily import MAX_HALLS, halls_daily_reports
 from reports.files import (
     CSV_MEDIA_TYPE,
@@ -101,6 +102,7 @@ class ReportIncidentOutput(serializers.Serializer):
     kind = serializers.CharField()
     label = ReportNamesOutput()
     severity = serializers.CharField()
+    severity_label = ReportNamesOutput()
     opened_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     minutes = serializers.FloatField(help_text="Within the day; an open one up to now.")
@@ -109,6 +111,15 @@ class ReportIncidentOutput(serializers.Serializer):
 
 class ReportReasonOutput(serializers.Serializer):
     reason = serializers.CharField()
+    label = ReportNamesOutput()
+    count = serializers.IntegerField()
+
+
+class ReportNoticesOutput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=NoticeStatus.choices,
+        help_text="logged: no gateway is configured, the text went to the log and to no phone.",
+    )
     label = ReportNamesOutput()
     count = serializers.IntegerField()
 
@@ -152,6 +163,9 @@ class DailyReportOutput(serializers.Serializer):
     interruptions = ReportInterruptionOutput(many=True)
     incidents = ReportIncidentOutput(many=True)
     satisfaction = ReportSatisfactionOutput()
+    phone_notices = ReportNoticesOutput(
+        many=True, help_text="The texts owed to the day's tickets, by what became of them."
+    )
     clerks = ReportClerkOutput(many=True)
 
 
@@ -194,16 +208,24 @@ def _date_and_format(request) -> tuple[datetime.date, str]:
     return date, file_format
 
 
-def _answer(reports: list[dict], *, date: datetime.date, file_format: str, name: str, body):
+def _answer(
+    request, reports: list[dict], *, date: datetime.date, file_format: str, name: str, body
+):
+    """The report in ``file_format``. Every file is named ``report-<hall>-<date>.<ext>``
+    (``report-all-halls-<date>`` for several halls); JSON asked for by name (``format=json``,
+    as the page's download link does) is a download too, the plain API answer is not."""
+    filename = f"report-{name}-{date.isoformat()}.{file_format}"
     if file_format == "json":
-        return Response(body)
+        response = Response(body)
+        if "format" in request.query_params:
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
     tables = report_tables(reports)
     if file_format == "csv":
         content, media_type = report_csv(tables), f"{CSV_MEDIA_TYPE}; charset=utf-8"
     else:
         content, media_type = report_xlsx(tables), XLSX_MEDIA_TYPE
     response = HttpResponse(content, content_type=media_type)
-    filename = f"{name}-{date.isoformat()}.{file_format}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -218,23 +240,25 @@ class HallDailyReportApi(APIView):
         summary="A hall's daily report (managers): JSON, CSV or Excel",
         description=(
             "By hour and business type (arrivals, served, waits, service level, no-shows), "
-            "interruptions, incidents, satisfaction and clerks, from the day's records. "
+            "interruptions, incidents, satisfaction, phone notices and clerks, from the day's "
+            "records. Files are named report-<hall>-<date>.<ext>. "
             "400 for a missing or malformed date or an unknown format."
         ),
     )
     def get(self, request, hall: str):
-        date, file_format = _date_and_format(request)
         hall_obj = Hall.objects.filter(code=hall).first()
         if hall_obj is None:
             raise NotFound(_("No hall with code %(code)s.") % {"code": hall})
         if staff_role(user=request.user, hall=hall_obj) != Role.MANAGER:
             raise Forbidden(_("Reports are for this hall's managers."))
+        date, file_format = _date_and_format(request)  # after the role: no hints to outsiders
         (report,) = halls_daily_reports(halls=[hall_obj], date=date)
         return _answer(
+            request,
             [report],
             date=date,
             file_format=file_format,
-            name=f"report-{hall_obj.code}",
+            name=hall_obj.code,
             body=DailyReportOutput(report).data,
         )
 
@@ -266,15 +290,16 @@ class DailyReportsApi(APIView):
         ),
     )
     def get(self, request):
-        date, file_format = _date_and_format(request)
         halls = _managed_halls(request.user, request.query_params.get("halls", ""))
+        date, file_format = _date_and_format(request)  # after the role check of each hall
         reports = halls_daily_reports(halls=halls, date=date)
         body = {"date": date, "halls": reports}
         return _answer(
+            request,
             reports,
             date=date,
             file_format=file_format,
-            name="reports",
+            name=halls[0].code if len(halls) == 1 else "all-halls",
             body=DailyReportsOutput(body).data,
         )
 
@@ -287,6 +312,8 @@ def _managed_halls(user, codes_param: str) -> list[Hall]:
         managed = Hall.objects.filter(
             pk__in=StaffMembership.objects.filter(user=user, role=Role.MANAGER).values("hall")
         )
+        if not managed.exists():
+            raise Forbidden(_("Reports are for the halls' managers."))
     if not codes:
         halls = list(managed.order_by("code")[: MAX_HALLS + 1])
     else:

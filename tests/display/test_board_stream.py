@@ -85,6 +85,27 @@ async def test_a_burst_costs_at_most_one_board_per_interval_and_ends_on_the_trut
         assert all(b["seq"] <= 30 for b in boards)
 
 
+async def test_a_board_a_display_would_show_the_same_is_not_sent_again(
+    hall, display_device, greeter, streams
+):
+    lobby = await streams.lobby(display_device)
+    await act(issue, hall, by=greeter)
+    await event(lobby)
+    first = await frame(lobby, MIN_INTERVAL + 2)
+    assert first["type"] == "board"
+    ticker = ticker_for(BOARD, hall.pk)
+    computed = ticker.computations
+
+    ticker.poke()  # a computation whose figures are those already on the screens
+    assert await lobby.receive_nothing(timeout=MIN_INTERVAL + 1)
+    assert ticker.computations == computed + 1
+
+    await act(issue, hall, by=greeter)  # one more waiting: a new board
+    _, boards = await boards_for(lobby, MIN_INTERVAL + 1.5)
+    assert [{b["code"]: b["waiting"] for b in board["business_types"]}["payment"]
+            for board in boards] == [2]  # fmt: skip
+
+
 async def test_each_board_keeps_the_estimates_for_new_tickets(
     hall, display_device, greeter, streams
 ):

@@ -112,6 +112,7 @@ async def test_lobby_and_wall_get_every_event_with_the_next_seq(
         "ticket.no_show",
         "ticket.called",
         "ticket.transferred",
+        "alert.raised",  # A003 now waits for service, and no open counter serves it
         "ticket.issued",
         "ticket.cancelled",
         "counter.paused",
@@ -133,7 +134,7 @@ async def test_lobby_and_wall_get_every_event_with_the_next_seq(
     assert transferred["ticket"]["number"] == "A003"
     assert transferred["ticket"]["status"] == "waiting"
     assert transferred["business_type"] == "service"
-    assert got[13]["ticket"]["number"] == "A004" and got[13]["ticket"]["status"] == "cancelled"
+    assert got[14]["ticket"]["number"] == "A004" and got[14]["ticket"]["status"] == "cancelled"
     # Built under the hall lock from rows in hand: no frame carries the hall's board (its
     # waiting counts and estimates come after commit in board frames: test_board_stream).
     assert not any("business_types" in f for f in got)

@@ -72,6 +72,11 @@ def demo_server(tmp_path_factory):
             "kiosk_token": tokens["Kiosk"],
             "display_token": tokens["Display"],
             "rating_pad_token": rating_pad.group(1) if rating_pad else None,
+            # Python run in ``manage.py shell`` against the server's database: a hall setting
+            # changed as the manager would in the admin.
+            "shell": lambda code: subprocess.run(
+                [*manage, "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True
+            ),
         }
         server.terminate()
         server.wait(timeout=15)
@@ -187,3 +192,52 @@ class HallApi:
 @pytest.fixture
 def hall(demo_server):
     return HallApi(demo_server)
+
+
+CONTROLS = "button, .button, select, label, th"
+
+
+def layout_faults(page, selector: str = CONTROLS, apart: tuple[str, str, str] | None = None):
+    """What a user would see as broken: the page wider than the screen, an element of
+    ``selector`` whose content does not fit its box or leaves the screen, a word broken apart
+    to fit (a Latin word wider than its box), and, with ``apart=(row, a, b)``, the parts ``a``
+    and ``b`` of a ``row`` overlapping."""
+    return page.evaluate(
+        """([selector, apart]) => {
+          const faults = [];
+          const d = document.documentElement;
+          if (d.scrollWidth > innerWidth) faults.push(`scrolls sideways: ${d.scrollWidth}`);
+          const probe = document.createElement('span');
+          probe.style.cssText = 'position:absolute;visibility:hidden;white-space:nowrap';
+          document.body.append(probe);
+          for (const el of document.querySelectorAll(selector)) {
+            const r = el.getBoundingClientRect();
+            if (!r.width || el.closest('[hidden], dialog:not([open])')) continue;
+            const text = el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40);
+            if (r.right > innerWidth + 1 || r.left < -1) faults.push(`off screen: ${text}`);
+            const clipped = el.clientWidth && el.scrollWidth > el.clientWidth + 1;
+            if (clipped) faults.push(`clipped: ${text}`);
+            probe.style.font = getComputedStyle(el).font;
+            for (const word of el.textContent.trim().split(/\\s+/)) {
+              if (word.length < 4 || /[\\u3000-\\u9fff]/.test(word)) continue;
+              probe.textContent = word;
+              if (probe.getBoundingClientRect().width > r.width + 0.5)
+                faults.push(`word broken: ${word} in ${text}`);
+            }
+          }
+          probe.remove();
+          if (apart) {
+            const [row, a, b] = apart;
+            for (const each of document.querySelectorAll(row)) {
+              const one = each.querySelector(a), other = each.querySelector(b);
+              if (!one || !other) continue;
+              const p = one.getBoundingClientRect(), q = other.getBoundingClientRect();
+              const overlap =
+                p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom;
+              if (overlap) faults.push(`overlap in ${each.textContent.trim().slice(0, 20)}`);
+            }
+          }
+          return faults;
+        }""",
+        [selector, list(apart) if apart else None],
+    )

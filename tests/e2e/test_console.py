@@ -6,10 +6,12 @@ the counter display shows the apology, then resume.
 The tests run in order on one demo server (a module's own) and continue each other's state.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import layout_faults, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -190,3 +192,80 @@ def test_refusal_shows_the_servers_message(hall, demo_server, page):
     page.unroute("**/panel/")
     page.keyboard.press("n")  # refused again; the refresh after it now shows the truth
     expect(panel(page)).to_have_attribute("data-current", called)
+
+
+# Issue 17: the terminals clerks have (a 1366×768 laptop, a 1280×1024 monitor) and a 768 px
+# tablet, in both languages: no horizontal scroll, no clipped control, no word broken apart.
+CONSOLE_SIZES = [(1366, 768), (1280, 1024), (768, 1024)]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_console_fits_the_clerks_screens_in_both_languages(
+    hall, demo_server, browser, language
+):
+    base = demo_server["base"]
+    hall.clear(6)
+    counters = hall.request("GET", "/api/v1/halls/demo/counters/", auth=hall.kiosk)
+    serves = next(c for c in counters if c["number"] == 6)["business_types"]
+    hall.issue(serves[0], 2, priority_reason="elderly")
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.add_cookies([{"name": "django_language", "value": language, "url": base}])
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/?next=/console/counters/{hall.counter_ids[6]}/")
+    page.fill("input[name='username']", "clerk6")
+    page.fill("input[name='password']", "demo")
+    page.press("input[name='password']", "Enter")
+    live(page)
+    page.keyboard.press("n")
+    expect(panel(page)).to_have_attribute("data-current-status", "called")
+    state = page.locator(".state-word")
+    expect(state).to_have_text("开放" if language == "zh-hans" else "Open")  # translated, cased
+    for width, height in CONSOLE_SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(150)
+        assert layout_faults(page) == [], (language, width)
+        if width >= 1280:
+            no_scrolling(page)  # the laptop and the monitor: one screen, nothing below it
+        screenshot(page, f"console-{language}-{width}")
+    page.keyboard.press("b")  # back to the front, so the next test finds counter 6 empty
+    expect(panel(page)).to_have_attribute("data-current", "")
+    context.close()
+
+
+def test_a_recall_too_soon_is_refused_and_past_the_limit_no_show_comes_first(
+    hall, demo_server, page, browser
+):
+    """Issue 16. Counter 3 has a called customer (the test before). A recall within the hall's
+    cool-down (30 s) is refused with the seconds to wait; once allowed (the manager sets the
+    cool-down to 0 and the recall limit to 1 here), the counter display says "第2次呼叫" and the
+    console puts no-show first, as its primary button."""
+    base = demo_server["base"]
+    sign_in(page, base)
+    live(page)
+    expect(panel(page)).to_have_attribute("data-current", re.compile(r"\w+"))
+    display = browser.new_context(viewport={"width": 1280, "height": 400}).new_page()
+    display.goto(hall.counter_url(3))
+    expect(display.locator("body")).to_have_attribute("data-live", "live", timeout=10000)
+    no_show = page.locator("[data-action='no-show']")
+    expect(no_show).not_to_have_class(re.compile(r"\baction-first\b"))
+
+    page.keyboard.press("r")
+    expect(page.locator(".toast.error")).to_contain_text("秒后再重呼")
+
+    demo_server["shell"](
+        "from hall.models import Hall; "
+        "Hall.objects.filter(code='demo').update(recall_cooldown_seconds=0, recall_limit=1)"
+    )
+    page.keyboard.press("r")
+    expect(page.locator("[data-suggest-no-show]")).to_be_visible()
+    expect(no_show).to_have_class(re.compile(r"\baction-first\b"))
+    expect(no_show).not_to_have_class(re.compile(r"\bdanger\b"))
+    first = page.locator(".action-grid .button:not([hidden])").first.bounding_box()
+    assert no_show.bounding_box()["y"] <= first["y"] + 1  # on the first row
+    expect(display.locator("[data-call-count]")).to_contain_text("第2次呼叫", timeout=2000)
+    screenshot(page, "console-no-show-first")
+
+    page.keyboard.press("x")  # the customer did not come
+    expect(panel(page)).not_to_have_attribute("data-current", re.compile(r"\w+"))
+    expect(no_show).not_to_have_class(re.compile(r"\baction-first\b"))
+    display.context.close()

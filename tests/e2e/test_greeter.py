@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import layout_faults, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -181,3 +181,23 @@ def test_a_clerk_gets_a_403_page(page, demo_server):
 
     assert response.status == 403
     expect(page.locator("[data-refused]")).to_be_visible()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_tablet_fits_a_phone_in_both_languages(hall, demo_server, browser, language):
+    """Issue 17: at 375 px one business per row, a ticket's buttons on their own line, no word
+    broken to fit and no badge over a button."""
+    base = demo_server["base"]
+    hall.issue("service", 2)
+    hall.issue("payment", priority_reason="elderly")
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    context.add_cookies([{"name": "django_language", "value": language, "url": base}])
+    page = context.new_page()
+    sign_in(page, base, "greeter")
+    expect(page.locator("body")).to_have_attribute("data-live", "live", timeout=10000)
+    expect(page.locator("#queue li[data-number]").first).to_be_visible()
+    selector = "button, .button, label, .type-zh, .type-en, .type-stats, .badge, .ticket-number"
+    row_parts = ("li.ticket-row", ".ticket-facts", ".ticket-actions")
+    assert layout_faults(page, selector, row_parts) == []
+    screenshot(page, f"greeter-phone-{language}")
+    context.close()

@@ -136,6 +136,13 @@ def test_a_warning_incident_lets_customers_queue_and_the_confirmation_repeats_it
     expect(warning).to_contain_text(incident["apology_zh"])
     screenshot(kiosk, "incident-kiosk-confirm-warning")
     check(kiosk, "kiosk confirmation with a fault warning")
+    # Issue 17: the ticket issued under the warning says so, on screen and on paper.
+    kiosk.locator("[data-issue]").click()
+    printed = kiosk.locator("[data-print-area] [data-ticket-warning]")
+    expect(kiosk.locator("[data-step='ticket'] [data-ticket-warning]")).to_contain_text(
+        incident["apology_zh"]
+    )
+    expect(printed).to_contain_text(incident["apology_en"], use_inner_text=False)
 
     hall.request("POST", f"/api/v1/incidents/{incident['id']}/resolve/", auth=manager, body={})
     kiosk.context.close()

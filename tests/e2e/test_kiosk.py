@@ -56,7 +56,7 @@ def test_issue_at_the_kiosk_choose_confirm_ticket(demo_server, hall, page):
     before = waiting(hall, "payment")
     choose(page, "payment")
     expect(page.locator("[data-repeat]")).to_contain_text("缴费")
-    expect(page.locator("[data-repeat]")).to_contain_text("Bill payment")
+    expect(page.locator("[data-repeat]")).not_to_contain_text("Bill payment")  # one language
     expect(page.locator("[data-id-reminder]")).to_have_count(0)
     screenshot(page, "kiosk-confirm")
 
@@ -79,6 +79,12 @@ def test_issue_at_the_kiosk_choose_confirm_ticket(demo_server, hall, page):
     expect(page.locator("[data-step='ticket']")).to_be_hidden()
     width = printed.bounding_box()["width"]
     assert 250 <= width <= 310  # 72 mm printable of an 80 mm roll at 96 dpi ≈ 272 px
+    # Issue 17: the page is as long as the ticket (the roll is cut there), not a fixed 170 mm.
+    height_mm = printed.bounding_box()["height"] / (96 / 25.4)
+    page_mm = page.evaluate(
+        "+document.getElementById('ticket-page-size').textContent.match(/80mm (\\d+)mm/)[1]"
+    )
+    assert height_mm < page_mm <= height_mm + 12 and page_mm < 150, (height_mm, page_mm)
     page.emulate_media(media="screen")
 
 
@@ -111,16 +117,37 @@ def test_elderly_mode_makes_the_text_larger(demo_server, page):
     def size():
         return float(name.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
 
-    normal = size()
+    def text_size():
+        return float(
+            page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+        )
+
+    normal, normal_text = size(), text_size()
     toggle = page.locator("[data-elderly-toggle]")
     toggle.click()
     expect(toggle).to_have_attribute("aria-pressed", "true")
     assert size() >= normal * 1.25
+    assert text_size() >= normal_text * 1.5  # issue 17: the text half as large again
+    # The prefix letters stay: they are on the ticket and the displays.
+    expect(page.locator("[data-business='payment'] .kiosk-type-prefix")).to_be_visible()
     for viewport in (PORTRAIT, LANDSCAPE):  # every business on one screen, no scrolling
         page.set_viewport_size(viewport)
         overflow = page.evaluate("document.documentElement.scrollHeight - innerHeight")
         assert overflow <= 0, (viewport, overflow)
     screenshot(page, "kiosk-elderly")
+
+    # The confirmation asks about priority before the print button and offers the elderly
+    # customers' priority at once; it fits both screens.
+    choose(page, "payment")
+    elderly_lane = page.locator("input[name='lane_choice'][value='elderly']")
+    expect(elderly_lane).to_be_checked()
+    legend = page.locator("[data-confirm] fieldset legend").first.bounding_box()
+    assert legend["y"] < page.locator("[data-issue]").bounding_box()["y"]
+    for viewport in (PORTRAIT, LANDSCAPE):
+        page.set_viewport_size(viewport)
+        overflow = page.evaluate("document.documentElement.scrollHeight - innerHeight")
+        assert overflow <= 0, (viewport, overflow)
+    screenshot(page, "kiosk-elderly-confirm")
 
     toggle.click()
     assert size() == normal

@@ -44,6 +44,11 @@ def test_a_manager_plans_the_day_and_applies_the_suggested_staffing(browser, dem
     rows = page.locator("tbody tr[data-hour]")
     expect(rows).to_have_count(10)
     assert set(counters(page)) == {"8"}
+    # Issue 16: the day's mean wait under both greeting rules, the hall's own marked.
+    rules = page.locator("[data-greeting-rules]")
+    expect(rules.locator("[data-rule='order']")).to_contain_text("本厅")
+    expect(rules.locator("[data-rule='counter']")).to_contain_text("旧规则")
+    expect(rules.locator("[data-rule='counter'] td")).to_contain_text("分钟")
     check(page, "planner")
 
     # What if only two counters open at ten? By keyboard: type it, Enter submits.

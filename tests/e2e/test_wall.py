@@ -178,3 +178,53 @@ def test_an_alert_and_a_fault_show_on_the_wall_with_what_to_do(hall, page, demo_
         for ticket in tickets:
             path = f"/api/v1/tickets/{ticket['id']}/cancel/"
             hall.request("POST", path, auth=manager, body={})
+
+
+def test_a_business_with_no_open_counter_alerts_and_lists_its_priority_customers_first(
+    hall, page, demo_server
+):
+    """Issue 16: complaints (counters 4, 5 and 7) with counter 4 and 7 closed and 5 paused:
+    the wall's row says "no counter open" and an alert names the counters to open or resume,
+    listing the elderly customer first; opening counter 4 clears it. The test takes back what
+    it did: its tickets are cancelled, counter 5 resumed."""
+    login = {"username": "manager", "password": "demo"}
+    manager = "Token " + hall.request("POST", "/api/v1/auth/token/", body=login)["token"]
+    hall.clear(1)  # a clerk is in: the service day has begun
+    for number in (4, 7):
+        hall.clear(number)
+        hall.act(number, "close")
+    hall.clear(5)
+    hall.act(5, "pause", {"reason": "break"})
+
+    def issue_complaint(**extra):
+        body = {"business_type": "complaint", **extra}
+        return hall.request("POST", "/api/v1/halls/demo/tickets/", auth=hall.kiosk, body=body)
+
+    tickets = [issue_complaint()]
+    try:
+        open_wall(page, demo_server["base"])
+        elderly = issue_complaint(lane="priority", priority_reason="elderly")
+        tickets.append(elderly)
+
+        # (Earlier tests may leave others waiting where no counter is open: this one is ours.)
+        alert = page.locator("[data-alert='no_counter_open']", has_text="投诉")
+        expect(alert).to_be_visible(timeout=10000)
+        expect(alert).to_contain_text("没有开放的窗口办理")
+        expect(alert.locator(".issue-suggestion")).to_contain_text("可开启4、7号窗口")
+        expect(alert.locator(".issue-suggestion")).to_contain_text("5号窗口暂停中")
+        first = alert.locator("[data-first-waiting]").first
+        expect(first).to_have_attribute("data-first-waiting", elderly["number"], timeout=10000)
+        expect(first).to_contain_text("老年")
+        row = page.locator("tr[data-business-type='complaint']")
+        expect(row).to_have_class(re.compile(r"\bover\b"))
+        expect(row.locator("td.status")).to_contain_text("✖ 暂无窗口办理")
+        screenshot(page, "wall-no-counter-open")
+
+        hall.clear(4)  # a counter that serves complaints opens: the alert goes
+        expect(alert).to_have_count(0, timeout=10000)
+        expect(row.locator("td.status")).not_to_contain_text("暂无窗口办理", timeout=10000)
+    finally:
+        hall.act(5, "resume")
+        for ticket in tickets:
+            path = f"/api/v1/tickets/{ticket['id']}/cancel/"
+            hall.request("POST", path, auth=manager, body={})

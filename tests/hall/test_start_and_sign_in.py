@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +74,29 @@ def test_the_demo_urls_printed_by_seed_demo_open_for_their_people(client, django
     assert client.get("/greeter/demo/").status_code == 200
     client.force_login(django_user_model.objects.get(username="clerk1"))
     assert client.get("/console/demo/").status_code in (200, 302)
+
+
+def test_seed_demo_prints_the_address_and_port_the_server_listens_on(client, django_user_model):
+    out = __import__("io").StringIO()
+    call_command("seed_demo", "--bind", "0.0.0.0:8123", stdout=out)
+    printed = out.getvalue()
+    hosts = set(re.findall(r"http://([^/\s]+)/", printed))
+    assert len(hosts) == 1  # every URL under one address
+    (host,) = hosts
+    assert host.endswith(":8123")
+    assert not host.startswith("0.0.0.0")  # a wildcard is no address a device can type
+
+    # Its API links open in a browser for the signed-in manager (the session is enough).
+    client.force_login(django_user_model.objects.get(username="manager"))
+    links = "\n".join(line for line in printed.splitlines() if "curl" not in line)
+    paths = re.findall(rf"http://{re.escape(host)}(/api/v1/halls/\S+)", links)
+    assert len(paths) >= 2  # the business types and the counters
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.content[:200])
+        assert response["Content-Type"] == "application/json"
+
+
+def test_seed_demo_refuses_a_bind_without_a_port():
+    with pytest.raises(CommandError, match="HOST:PORT"):
+        call_command("seed_demo", "--bind", "0.0.0.0", stdout=__import__("io").StringIO())

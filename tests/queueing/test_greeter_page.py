@@ -249,3 +249,29 @@ def test_print_of_another_halls_ticket_is_not_found(client, hall, greeter, outsi
 
     assert response.status_code == 404
     assert "data-refused" in response.content.decode()
+
+
+def test_without_a_gateway_the_tablet_says_texts_are_logged_not_sent(
+    client, hall, greeter, clerk_a, settings, django_capture_on_commit_callbacks
+):
+    settings.PHONE_NOTICE_WEBHOOK_URL = ""
+    issue(hall, "payment", by=greeter, at=minutes_ago(3))
+    greeted = issue(hall, "payment", by=greeter, phone="13800138000", at=minutes_ago(2))
+    quiet = issue(hall, "payment", by=greeter, at=minutes_ago(1))
+    c1 = counter(hall, 1)
+    counter_open(counter_id=c1.pk, user=clerk_a)
+    with django_capture_on_commit_callbacks(execute=True):  # the "get ready" text's task
+        counter_call_next(counter_id=c1.pk, user=clerk_a)
+    client.force_login(greeter)
+
+    payment = rows(section(client.get(queue_url()).content.decode(), "payment"))
+    assert "Text logged, not sent" in payment[greeted.number]
+    assert "Text" not in payment[quiet.number]  # no phone left, no text owed
+    page = client.get(page_url()).content.decode()
+    assert "No text gateway is set up: notices are logged, not sent to the phone." in page
+
+
+def test_with_a_gateway_the_tablet_makes_no_such_warning(client, greeter, settings):
+    settings.PHONE_NOTICE_WEBHOOK_URL = "https://sms.example.com/send"
+    client.force_login(greeter)
+    assert "No text gateway" not in client.get(page_url()).content.decode()

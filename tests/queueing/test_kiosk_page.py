@@ -118,8 +118,13 @@ def test_the_confirmation_repeats_the_choice_back_and_reminds_of_the_id(client, 
 
     page = client.get(url).content.decode()
 
+    # One language at a time (issue 17): the page's, English here, Chinese at a Chinese kiosk.
     repeat = re.search(r"<h1 [^>]*data-repeat>(.*?)</h1>", page, re.DOTALL).group(1)
-    assert "业务受理" in repeat and "Service application" in repeat
+    assert "You would like" in repeat and "Service application" in repeat
+    assert "业务受理" not in repeat
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    repeat = re.search(r"<h1 [^>]*data-repeat>(.*?)</h1>", chinese, re.DOTALL).group(1)
+    assert "您要办理" in repeat and "业务受理" in repeat and "Service application" not in repeat
     assert "data-id-reminder" in page
     assert 'data-business="service"' in page
 
@@ -129,7 +134,7 @@ def test_no_id_reminder_where_none_is_needed(client, hall, kiosk):
 
     page = client.get(url).content.decode()
 
-    assert "缴费" in page
+    assert "Bill payment" in page
     assert "data-id-reminder" not in page
 
 

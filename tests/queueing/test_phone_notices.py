@@ -9,7 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from counters.services import counter_call_next, counter_open, counter_recall
 from queueing.models import NoticeKind, NoticeStatus, PhoneNotice
@@ -152,10 +152,13 @@ def test_the_sweep_resends_lost_notices_and_frees_dead_claims(hall, kiosk, clerk
     assert resend_phone_notices.apply().get() == 0
 
 
-def test_without_a_gateway_the_text_is_logged_and_marked_sent(hall, kiosk, clerk_a, caplog):
+def test_without_a_gateway_the_text_is_logged_and_never_marked_sent(hall, kiosk, clerk_a, caplog):
     ticket = issue(hall, kiosk, "13800138000")
     with caplog.at_level("INFO", logger="queueing.notices"):
         call(hall, clerk_a)
     notice = PhoneNotice.objects.get(ticket=ticket)
-    assert notice.status == NoticeStatus.SENT and notice.detail.startswith("logged")
+    assert notice.status == NoticeStatus.LOGGED and notice.detail.startswith("logged")
+    assert notice.sent_at is None
+    with translation.override("en"):
+        assert str(notice.get_status_display()) == "logged, not sent"
     assert ticket.number in caplog.text

@@ -178,3 +178,37 @@ def test_the_planner_starts_from_the_halls_service_level_target(client, hall, ma
     html = client.get(URL + "?day=2026-03-04").content.decode()
 
     assert re.search(r'name="target" id="[^"]*" value="90"', html)
+
+
+def test_a_new_hall_is_told_it_plans_from_the_default_day_until_two_weeks(client, hall, manager):
+    import datetime
+
+    from tests.factories import issue
+
+    client.force_login(manager)
+    html = client.get(URL + "?day=2026-03-04").content.decode()
+    assert "no history yet, so a typical day shaped like the demo hall" in html
+    at = datetime.datetime(2026, 2, 27, 10, tzinfo=hall.tz)  # 5 days before the planned day
+    issue(hall, by=manager, at=at)
+    html = client.get(URL + "?day=2026-03-04").content.decode()
+    assert "this hall has 5 days of its own history, fewer than the two weeks" in html
+
+
+def test_the_page_shows_the_mean_wait_under_both_greeting_rules(client, hall, manager):
+    client.force_login(manager)
+    html = client.get(URL + "?day=2026-03-04").content.decode()
+
+    rules = re.search(r"<table class=\"list planner-rules\" data-greeting-rules>(.*?)</table>",
+                      html, re.S).group(1)  # fmt: skip
+    order = re.search(r'data-rule="order".*?<td>([\d.]+) min', rules, re.S).group(1)
+    counter = re.search(r'data-rule="counter".*?<td>([\d.]+) min', rules, re.S).group(1)
+    assert float(order) > 0 and float(counter) > 0  # a light day: either may come out ahead
+    # The hall's own rule is marked: the default, the greeting binds the order.
+    assert re.search(r'data-rule="order".*?this hall', rules.split('data-rule="counter"')[0], re.S)
+
+    hall.greeting_binds_counter = True
+    hall.save()
+    html = client.get(URL + "?day=2026-03-04").content.decode()
+    assert re.search(
+        r'data-rule="counter"[^<]*<th[^>]*>[^<]*<span class="badge ok">this hall', html
+    )

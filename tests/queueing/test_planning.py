@@ -205,9 +205,10 @@ def test_the_typical_weekday_is_the_mean_of_the_same_weekday_plus_today_so_far(h
 @pytest.mark.django_db
 def test_the_current_hour_is_what_came_so_far_plus_the_usual_for_the_rest(hall):
     tz = hall.tz
-    last_week = DAY - datetime.timedelta(weeks=1)
-    for i in range(8):
-        issue(hall, "topup", by=_manager(hall), at=_at(last_week, 10, i, tz))
+    for weeks_back in (1, 2):  # two weeks of history: a typical day is 8 top-ups at 10
+        for i in range(8):
+            day = DAY - datetime.timedelta(weeks=weeks_back)
+            issue(hall, "topup", by=_manager(hall), at=_at(day, 10, i, tz))
     for i in range(3):
         issue(hall, "topup", by=_manager(hall), at=_at(DAY, 10, i, tz))
     plan = planning.scenario_for_hall(hall=hall, day=DAY, now=_at(DAY, 10, 15, tz))
@@ -421,6 +422,8 @@ def test_building_the_plan_takes_the_same_few_queries_whatever_the_history(hall,
             planning.scenario_for_hall(hall=hall, day=DAY, now=_at(DAY, 12, 0, hall.tz))
         return len(captured)
 
+    # The least history that is used (one ticket four weeks back), then four weeks of it.
+    issue(hall, "payment", by=manager, at=_at(DAY - datetime.timedelta(weeks=4), 9, 0, hall.tz))
     empty = queries()
     for weeks_back in range(0, 4):
         day = DAY - datetime.timedelta(weeks=weeks_back)
@@ -428,7 +431,8 @@ def test_building_the_plan_takes_the_same_few_queries_whatever_the_history(hall,
             issue(hall, "payment", by=manager, at=_at(day, hour, 0, hall.tz))
             issue(hall, "service", by=manager, at=_at(day, hour, 5, hall.tz))
     Ticket.objects.update(status=Status.DONE, called_at=timezone.now(), finished_at=timezone.now())
-    assert queries() == empty <= 6
+    # 7: the hall's first service date (is there two weeks of history?) joined the six.
+    assert queries() == empty <= 7
 
 
 ORDER_SCRIPT = """
@@ -466,3 +470,47 @@ def test_the_opening_order_is_the_same_in_every_process_and_ties_go_to_the_lower
     }
     # Counters 1 and 2 take equal loads (0.1 + 0.7 + 0.2 in some order): 1 goes first.
     assert orders == {"(('9', '1', '2'), 1)"}
+
+
+@pytest.mark.django_db
+def test_a_hall_with_less_than_two_weeks_of_its_own_plans_from_the_default_day(hall):
+    tz = hall.tz
+    for days_back in (7, 6, 1):  # a week of history: one same weekday, too few
+        day = DAY - datetime.timedelta(days=days_back)
+        at = datetime.datetime.combine(day, datetime.time(10), tzinfo=tz)
+        issue(hall, "payment", by=_manager(hall), at=at)
+
+    plan = planning.scenario_for_hall(hall=hall, day=DAY)
+    assert (plan.profile_source, plan.history_days) == ("default", 7)
+    assert sum(plan.profile[("payment", "normal")].values()) > 1  # the default day, not 1 a week
+
+
+# --- the greeting rules side by side (issue 16) ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_older_greeting_binding_costs_wait_and_both_rules_are_shown_side_by_side():
+    hall = one_type_hall(counters=5)
+    plan = planning.scenario_for_hall(hall=hall, day=DAY, profile=flat_profile(50))
+    assert plan.scenario.policy.greeting_binds_counter is False  # the hall's rule: the default
+    staffing = {h: 5 for h in plan.hours}
+    own = planning.evaluate(scenario=plan, counters_per_hour=staffing, replications=REPS)
+
+    rules = planning.greeting_rules(scenario=plan, evaluation=own)
+
+    # 50 an hour at 5 minutes keeps five counters ~83% busy: where the greeting binds the
+    # counter, a counter that frees while the only ones waiting are greeted elsewhere idles.
+    assert rules.hall_binds_counter is False
+    assert rules.binds_order_mean_wait_s == own.overall["mean_wait_s"]
+    assert rules.binds_counter_mean_wait_s > rules.binds_order_mean_wait_s
+    assert rules.extra_share > 0.02
+
+
+@pytest.mark.django_db
+def test_a_hall_that_greets_nobody_has_one_rule_only():
+    hall = one_type_hall()
+    hall.window_depth = 0
+    hall.save()
+    plan = planning.scenario_for_hall(hall=hall, day=DAY, profile=flat_profile(30))
+    own = planning.evaluate(scenario=plan, counters_per_hour={h: 4 for h in plan.hours})
+    assert planning.greeting_rules(scenario=plan, evaluation=own) is None

@@ -247,8 +247,8 @@ def test_an_open_interruption_counts_up_to_now(hall, clerk_a):
     assert report["interruptions"][0]["minutes"] == 25.0
 
 
-def test_many_halls_take_the_same_six_queries(hall, other_hall, day, django_assert_num_queries):
-    with django_assert_num_queries(6):
+def test_many_halls_take_the_same_seven_queries(hall, other_hall, day, django_assert_num_queries):
+    with django_assert_num_queries(7):
         reports = halls_daily_reports(halls=[hall, other_hall], date=DAY)
     assert [r["hall"]["code"] for r in reports] == ["h1", "h2"]
     assert reports[1]["summary"]["arrivals"] == 0
@@ -265,6 +265,7 @@ SHEETS = [
     "Interruptions",
     "Incidents",
     "Satisfaction",
+    "Phone notices",
     "Clerks",
 ]
 
@@ -335,6 +336,34 @@ def test_the_files_speak_the_request_language(hall, day):
     names = {row[3] for row in tables[2].rows}
     assert "业务受理" in names  # the business type's Chinese name
     assert "Service application" in {row[3] for row in english[2].rows}
+    # The incidents' kind and severity too (the severity was its code in both languages).
+    incidents = {t.key: t for t in tables}["incidents"]
+    assert [row[2:4] for row in incidents.rows] == [["网络", "高"], ["打印机", "高"]]
+    assert [row[2:4] for row in {t.key: t for t in english}["incidents"].rows] == [
+        ["network", "high"],
+        ["printer", "high"],
+    ]
+
+
+def test_the_phone_notices_say_what_became_of_them(
+    hall, kiosk, clerk_a, settings, django_capture_on_commit_callbacks
+):
+    """Without a gateway the texts were logged, not sent, and the report says so."""
+    settings.PHONE_NOTICE_WEBHOOK_URL = ""
+    c1 = counter(hall, 1).pk
+    with time_machine.travel(at("09:00"), tick=False):
+        counter_open(counter_id=c1, user=clerk_a)
+        issue(hall, device=kiosk, phone="13800138000")
+        issue(hall, device=kiosk, phone="13900139000")
+        issue(hall, device=kiosk)  # no phone, no notice
+        with django_capture_on_commit_callbacks(execute=True):  # the notices' tasks
+            counter_call_next(counter_id=c1, user=clerk_a)  # "your turn" and "get ready"
+    report = hall_daily_report(hall=hall, date=DAY)
+    assert [(r["status"], r["count"]) for r in report["phone_notices"]] == [("logged", 2)]
+    assert report["phone_notices"][0]["label"] == {"zh": "已记录,未发送", "en": "logged, not sent"}
+    with translation.override("en"):
+        tables = {t.key: t for t in report_tables([report])}
+    assert tables["phone_notices"].rows == [["h1", DAY, "logged, not sent", 2]]
 
 
 # --- the API ----------------------------------------------------------------------------------
@@ -363,7 +392,14 @@ def test_a_manager_gets_the_report_as_json_csv_and_excel(hall, day, manager, api
     assert xlsx["Content-Type"] == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    assert len(openpyxl.load_workbook(io.BytesIO(xlsx.content)).sheetnames) == 8
+    assert len(openpyxl.load_workbook(io.BytesIO(xlsx.content)).sheetnames) == 9
+    assert 'filename="report-h1-2026-03-02.xlsx"' in xlsx["Content-Disposition"]
+    # JSON asked for by name (the page's download link) is a file of the same name; the plain
+    # API answer is no download.
+    named = api.get(report_url(date="2026-03-02", format="json"))
+    assert named["Content-Disposition"] == 'attachment; filename="report-h1-2026-03-02.json"'
+    assert {**named.json(), "generated_at": None} == {**body, "generated_at": None}
+    assert "Content-Disposition" not in response
 
 
 @pytest.mark.parametrize(

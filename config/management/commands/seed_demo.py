@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+import socket
+
+from django.core.management.base import BaseCommand, CommandError
 
 from config.demo import DEMO_PASSWORD, STAFF, seed_demo
 from counters.models import Counter
@@ -8,12 +10,18 @@ class Command(BaseCommand):
     help = "Create or refresh the demo hall (code 'demo') and print its URLs and logins."
 
     def add_arguments(self, parser):
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--bind",
+            default="127.0.0.1:8000",
+            help="the address the server listens on (make run passes HOST:PORT); on 0.0.0.0 "
+            "the URLs name this machine's address on the hall's network, for its devices",
+        )
+        parser.add_argument("--base-url", help="print the URLs under this one instead")
 
-    def handle(self, *args, base_url: str, **options):
+    def handle(self, *args, bind: str, base_url: str | None, **options):
+        base = (base_url or f"http://{reachable(bind)}").rstrip("/")
         result = seed_demo()
         hall, tokens = result["hall"], result["tokens"]
-        base = base_url.rstrip("/")
         out = self.stdout.write
         out(self.style.SUCCESS(f"Demo hall ready: {hall.name} ({hall.code}), {hall.timezone}"))
         out("")
@@ -53,3 +61,19 @@ class Command(BaseCommand):
             "-H 'Content-Type: application/json' -d '{\"business_type\": \"payment\"}'"
         )
         out("")
+
+
+def reachable(bind: str) -> str:
+    """``host:port`` as a device would type it: a wildcard address becomes this machine's address
+    on its network (the route to a public address picks it; nothing is sent)."""
+    host, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit():
+        raise CommandError(f"--bind takes HOST:PORT, not {bind!r}")
+    if host in ("0.0.0.0", "", "::", "[::]"):
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                probe.connect(("192.0.2.1", 9))  # TEST-NET-1: no packet leaves for a UDP connect
+                host = probe.getsockname()[0]
+        except OSError:  # no network at all: this machine is the only one that can reach it
+            host = "127.0.0.1"
+    return f"{host}:{port}"

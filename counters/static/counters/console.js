@@ -30,6 +30,12 @@ function applyActions() {
   buttons.get("pause").hidden = !!actions.resume;
   buttons.get("resume").hidden = !actions.resume;
   buttons.get("open").hidden = !actions.open;
+  // Issue 16: past the hall's recall limit the console offers no-show first, as the primary
+  // action (recall stays, second); the panel says why.
+  const noShowFirst = !!panel.querySelector("[data-suggest-no-show]") && !!actions["no-show"];
+  const noShow = buttons.get("no-show");
+  noShow.classList.toggle("action-first", noShowFirst);
+  noShow.classList.toggle("danger", !noShowFirst);
   const summary = panel.querySelector("[data-panel]")?.dataset.summary || "";
   if (announce.textContent !== summary) announce.textContent = summary;
   tick();

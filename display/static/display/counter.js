@@ -30,6 +30,11 @@ function render() {
   $("[data-serving-zh]").textContent = fill(label.zh, { n: counter.number });
   $("[data-serving-en]").textContent = fill(label.en, { n: counter.number });
   $("[data-serving-label]").dataset.status = current ? current.status : "";
+  // Issue 16: a recalled customer sees which call this is ("第2次呼叫 / Call #2").
+  const recalls = called ? current.recall_count || 0 : 0;
+  $("[data-call-count]").hidden = !recalls;
+  $("[data-call-count-zh]").textContent = recalls ? fill(t.call_n.zh, { n: recalls + 1 }) : "";
+  $("[data-call-count-en]").textContent = recalls ? fill(t.call_n.en, { n: recalls + 1 }) : "";
   $("[data-greeted]").textContent = greeted ? greeted.number : "";
   $("[data-greeted-line]").hidden = !greeted;
   $("[data-apology-zh]").textContent = pause ? pause.apology_zh : "";

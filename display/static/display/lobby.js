@@ -184,7 +184,9 @@ function renderCalls() {
       el("strong", {}, fill(t.counter_n.zh, { n: newest.counter })),
       el("span", { lang: "en" }, fill(t.counter_n.en, { n: newest.counter })),
     ),
-    newest.recall ? el("div", { class: "call-recall" }, ...both("recall")) : null,
+    newest.recall
+      ? el("div", { class: "call-recall" }, ...both("call_n", { n: newest.call_count || 2 }))
+      : null,
   );
   const rows = older.slice(0, CALL_ROWS).map((call) =>
     el(

@@ -210,11 +210,15 @@ function renderQueue(m) {
       longest.textContent = duration(longestNow);
       mean.textContent = duration(bt.mean_wait_s === null ? null : bt.mean_wait_s + grow);
       const over = bt.waiting > 0 && (bt.over_target || longestNow > m.target_wait_s);
-      row.classList.toggle("over", over || crowded);
+      // Issue 16: people waiting and no open counter for them is never "on target".
+      const unserved = bt.waiting > 0 && bt.counters_open === 0;
+      row.classList.toggle("over", over || crowded || unserved);
       row.classList.toggle("unavailable", bt.unavailable);
       const wanted = bt.unavailable
         ? "unavailable"
-        : over
+        : unserved
+          ? "unserved"
+          : over
           ? "over"
           : crowded
             ? "crowded"
@@ -226,7 +230,9 @@ function renderQueue(m) {
         status.replaceChildren(
           wanted === "unavailable"
             ? mark("stop", t.unavailable)
-            : wanted === "over"
+            : wanted === "unserved"
+              ? mark("stop", t.no_counter_open)
+              : wanted === "over"
               ? mark("bad", t.over_target)
               : wanted === "crowded"
                 ? mark("bad", t.crowded)
@@ -257,6 +263,7 @@ function renderIssues(m) {
         "li",
         { class: "issue alert", "data-alert": alert.kind },
         el("p", { class: "issue-head" }, mark("bad", inLanguage(alert, "message"))),
+        alert.kind === "no_counter_open" ? firstWaiting(m, alert.subject) : null,
         suggestion ? el("p", { class: "issue-suggestion" }, `→ ${suggestion}`) : null,
       ),
     );
@@ -286,6 +293,34 @@ function renderIssues(m) {
   if (!m.alerts.length) items.push(el("li", { class: "issue calm" }, mark("ok", t.no_alerts)));
   if (!m.incidents.length) items.push(el("li", { class: "issue calm" }, mark("ok", t.no_incidents)));
   $("[data-issues]").replaceChildren(...items);
+}
+
+// Who waits for a business no open counter serves: priority customers (VIP, elderly,
+// disabled, ...) first, each with their wait ticking, as the metrics list them.
+function firstWaiting(m, subject) {
+  const bt = m.waiting.by_business_type.find((b) => `bt:${b.code}` === subject);
+  if (!bt || !bt.first_waiting || !bt.first_waiting.length) return null;
+  const chips = bt.first_waiting.map((ticket) => {
+    const wait = el("span", { class: "issue-time" });
+    tickers.push((now) => {
+      wait.textContent = duration(ticket.wait_s + sinceFigures(now));
+    });
+    const label = inLanguage(ticket, "reason") || (ticket.lane === "normal" ? "" : t[ticket.lane]);
+    return el(
+      "span",
+      { class: `waiting-chip ${ticket.lane}`, "data-first-waiting": ticket.number },
+      `${ticket.number}${label ? ` ${label}` : ""} `,
+      wait,
+    );
+  });
+  const more = bt.waiting - bt.first_waiting.length;
+  return el(
+    "p",
+    { class: "issue-waiting" },
+    `${t.first_waiting} `,
+    ...chips,
+    more > 0 ? fill(t.and_more, { n: more }) : null,
+  );
 }
 
 function typeName(m, code) {

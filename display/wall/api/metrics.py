@@ -19,6 +19,15 @@ class LaneCountsOutput(serializers.Serializer):
     normal = serializers.IntegerField()
 
 
+class FirstWaitingOutput(serializers.Serializer):
+    number = serializers.CharField()
+    lane = serializers.CharField()
+    priority_reason = serializers.CharField(help_text='"" for none.')
+    reason_zh = serializers.CharField()
+    reason_en = serializers.CharField()
+    wait_s = serializers.IntegerField()
+
+
 class BusinessTypeWaitingOutput(serializers.Serializer):
     code = serializers.CharField()
     name_zh = serializers.CharField()
@@ -34,6 +43,15 @@ class BusinessTypeWaitingOutput(serializers.Serializer):
     over_target = serializers.BooleanField(help_text="The longest wait is past the target.")
     unavailable = serializers.BooleanField(
         help_text="No counter serves it, or an open incident stops it at the kiosk."
+    )
+    counters_open = serializers.IntegerField(
+        help_text="Open counters (not paused, not closed) that serve it; 0 with people "
+        "waiting raises the no_counter_open alert."
+    )
+    first_waiting = FirstWaitingOutput(
+        many=True,
+        help_text="Only when no open counter serves it: up to 6 of its waiting customers, "
+        "VIP and priority (elderly, disabled, ...) first, then by issue time.",
     )
 
 

@@ -6,6 +6,7 @@
 
 import { api, ApiError } from "/static/hall/page.js";
 import { connectLive } from "/static/display/live.js";
+import { fitPageToTicket } from "/static/queueing/ticket_page.js";
 
 const config = JSON.parse(document.getElementById("kiosk-config").textContent);
 const strings = config.strings;
@@ -167,6 +168,10 @@ board.addEventListener("click", async (event) => {
     if (!response.ok) throw new Error(String(response.status));
     confirmBox.innerHTML = await response.text();
     keypadTarget = null;
+    // Elderly mode offers the elderly customers' priority at once (issue 17); one tap on
+    // "No, thank you" takes it back.
+    const elderlyLane = confirmBox.querySelector("input[name='lane_choice'][value='elderly']");
+    if (elderly() && elderlyLane) elderlyLane.checked = true;
     show("confirm");
   } catch (error) {
     failed(strings.unavailable, error instanceof TypeError ? strings.network : "");
@@ -323,6 +328,7 @@ async function showTicket(issued) {
 
 function print() {
   // Kiosk Chromium runs with --kiosk-printing: this prints at once without a dialog.
+  fitPageToTicket(printArea);
   window.print();
 }
 
