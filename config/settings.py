@@ -390,7 +390,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Several components have a "reason" (a pause's, a rating's): name the pause reasons' enum.
-    "ENUM_NAME_OVERRIDES": {"PauseReasonEnum": "counters.models.PauseReason"},
+    "ENUM_NAME_OVERRIDES": {
+        "PauseReasonEnum": "counters.models.PauseReason",
+        "WaitKindEnum": "queueing.wait_words.WaitKind",
+        "KindEnum": "hall.models.incidents.IncidentKind",  # as before WaitKind had a "kind" too
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hall.openapi.add_error_responses",

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from display.selectors import hall_snapshot
 from hall.access import SEE_HALL, admit_to_hall
+from queueing.api import EstimatedWaitOutput, WaitShownOutput
 
 
 class DisplayTicketOutput(serializers.Serializer):
@@ -40,13 +41,13 @@ class DisplayCounterOutput(serializers.Serializer):
     pause = PauseOutput(allow_null=True, help_text="The apology shown while paused.")
 
 
-class BoardOutput(serializers.Serializer):
+class BoardOutput(EstimatedWaitOutput):
     code = serializers.CharField()
     name_zh = serializers.CharField()
     name_en = serializers.CharField()
     prefix = serializers.CharField()
     waiting = serializers.IntegerField()
-    estimated_wait_s = serializers.IntegerField(allow_null=True)
+    wait = WaitShownOutput(help_text="How screens word the wait (queueing.wait_words).")
     counters_open = serializers.IntegerField(
         help_text="Open counters serving it (issue 16): 0 means no counter open for this service."
     )

@@ -51,11 +51,15 @@ class Board:
 
 
 def _shown(rows: list) -> list:
-    return [
-        {key: round(value / 60) if key.endswith("_s") and value else value
-         for key, value in row.items()}
-        for row in rows
-    ]  # fmt: skip
+    return [{key: _minutes(value) if key.endswith("_s") else value for key, value in row.items()}
+            for row in rows]  # fmt: skip
+
+
+def _minutes(value):
+    """Seconds as a display shows them; a band (issue 16: [low, high]) end by end."""
+    if isinstance(value, list):
+        return [_minutes(v) for v in value]
+    return round(value / 60) if value else value
 
 
 def board_compute(hall_id: int) -> Board | None:

@@ -62,6 +62,9 @@ def board_rows(types) -> list[dict]:
             "prefix": bt.prefix,
             "waiting": bt.waiting,
             "estimated_wait_s": bt.estimated_wait_s,
+            "estimated_wait_range_s": bt.estimated_wait_range_s,
+            "estimated_wait_range_10_90_s": bt.estimated_wait_range_10_90_s,
+            "wait": bt.wait_shown.as_dict(),  # the words: queueing.wait_words
             # Issue 16: 0 means no open counter serves it: "暂无窗口办理", never "no wait".
             "counters_open": bt.counters_open,
         }

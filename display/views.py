@@ -24,6 +24,7 @@ from hall.access import SEE_HALL, admit, hall_named, not_found, page_caller
 from hall.i18n import in_both_languages
 from hall.models import Hall
 from hall.views import refusal_page
+from queueing.wait_words import LABELS as WAIT_LABELS
 
 # Everything the pages and their scripts write on screen or say aloud. ``{name}`` placeholders
 # are filled in by the scripts.
@@ -48,9 +49,8 @@ LABELS = {
     "welcome": _("Welcome"),
     "queue": _("Waiting now"),
     "waiting": pgettext_lazy("after the number of people waiting", "waiting"),
-    "wait_about": _("about {m} min"),
-    "no_wait": _("No wait"),
-    "no_counter_open": _("No counter open for this service"),
+    # Issue 16: the words of a wait (board rows carry their kind and minutes).
+    **{f"wait_{kind}": text for kind, text in WAIT_LABELS.items()},
     "notice": _("Notice"),
     "reconnecting": _("Reconnecting…"),
     "refused": _("Cannot connect"),

@@ -15,6 +15,7 @@ from hall.idempotency import IDEMPOTENCY_HEADER, idempotent
 from queueing.models import Lane, PriorityReason, Ticket
 from queueing.selectors import business_type_queues, ticket_position
 from queueing.services import ticket_cancel, ticket_issue, ticket_transfer
+from queueing.wait_words import WaitKind, with_wait
 
 
 class CounterRef(serializers.Serializer):
@@ -48,6 +49,48 @@ def status_url(request, ticket: Ticket) -> str:
     return request.build_absolute_uri(reverse("ticket-status", args=[ticket.public_token]))
 
 
+def _band(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=2,
+        max_length=2,
+        allow_null=True,
+        help_text=help_text,
+    )
+
+
+class WaitShownOutput(serializers.Serializer):
+    """How screens word the wait (``queueing.wait_words``)."""
+
+    kind = serializers.ChoiceField(choices=WaitKind.choices)
+    low = serializers.IntegerField(allow_null=True, help_text="Minutes (a range's low end).")
+    high = serializers.IntegerField(allow_null=True, help_text="Minutes (the figure, or the end).")
+
+
+class EstimatedWaitOutput(serializers.Serializer):
+    """The estimated wait (issue 16: one honest wait message everywhere). Where one number would
+    mislead (waits of one or two services) customers are shown ``estimated_wait_range_s``."""
+
+    estimated_wait_s = serializers.IntegerField(
+        allow_null=True,
+        help_text="Seconds until called: the median of the forecast; null when no open or "
+        "paused counter serves it.",
+    )
+    estimated_wait_range_s = _band(
+        "[low, high] seconds: the 25th-75th percentile band of the wait, the range shown to "
+        "customers (holds half of the actual waits); null with the estimate."
+    )
+    estimated_wait_range_10_90_s = _band(
+        "[low, high] seconds: the 10th-90th percentile band (holds 80 % of the actual waits); "
+        "null with the estimate."
+    )
+    wait = WaitShownOutput(
+        source="wait_shown",
+        help_text="The words (issue 16): no counter open, unknown, no wait, within {high} min, "
+        "about {low}-{high} min, or about {high} min.",
+    )
+
+
 class TicketIssueApi(APIView):
     class TicketIssueInput(serializers.Serializer):
         business_type = serializers.SlugField(max_length=32)
@@ -61,7 +104,7 @@ class TicketIssueApi(APIView):
         vip_account = serializers.CharField(max_length=40, required=False, allow_blank=True)
         override_hours = serializers.BooleanField(required=False, default=False)
 
-    class TicketIssueOutput(serializers.Serializer):
+    class TicketIssueOutput(EstimatedWaitOutput):
         id = serializers.IntegerField(source="ticket.id")
         number = serializers.CharField(source="ticket.number")
         business_type = serializers.CharField(source="ticket.business_type.code")
@@ -72,7 +115,6 @@ class TicketIssueApi(APIView):
         status = serializers.CharField(source="ticket.status")
         issued_at = serializers.DateTimeField(source="ticket.issued_at")
         people_ahead = serializers.IntegerField()
-        estimated_wait_s = serializers.IntegerField(allow_null=True)
         status_url = serializers.SerializerMethodField()
 
         def get_business_type_name(self, issued) -> dict:
@@ -193,7 +235,7 @@ class PublicTicketApi(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
-    class PublicTicketOutput(serializers.Serializer):
+    class PublicTicketOutput(EstimatedWaitOutput):
         number = serializers.CharField()
         business_type = serializers.CharField(source="business_type.code")
         business_type_name = serializers.SerializerMethodField()
@@ -201,7 +243,6 @@ class PublicTicketApi(APIView):
         status = serializers.CharField()
         issued_at = serializers.DateTimeField()
         people_ahead = serializers.IntegerField()
-        estimated_wait_s = serializers.IntegerField(allow_null=True)
         counter = CounterRef(allow_null=True)
         hall = serializers.SerializerMethodField()
 
@@ -222,14 +263,15 @@ class PublicTicketApi(APIView):
         )
         if ticket is None:
             raise NotFound(_("No such ticket."))
-        ticket.people_ahead, ticket.estimated_wait_s = ticket_position(ticket=ticket)
+        ticket.people_ahead, wait = ticket_position(ticket=ticket)
+        with_wait(ticket, wait)
         if ticket.status not in ("called", "serving"):
             ticket.counter = None
         return Response(self.PublicTicketOutput(ticket).data)
 
 
 class BusinessTypeListApi(APIView):
-    class BusinessTypeListOutput(serializers.Serializer):
+    class BusinessTypeListOutput(EstimatedWaitOutput):
         code = serializers.CharField()
         name_zh = serializers.CharField()
         name_en = serializers.CharField()
@@ -237,7 +279,6 @@ class BusinessTypeListApi(APIView):
         needs_id = serializers.BooleanField()
         expected_service_minutes = serializers.IntegerField()
         waiting = serializers.IntegerField()
-        estimated_wait_s = serializers.IntegerField(allow_null=True)
         counters_open = serializers.IntegerField(
             help_text="Open counters serving it (issue 16): 0 means no counter open for it."
         )

@@ -33,6 +33,7 @@ from django.db.models import Count
 
 from hall.cache import cache_get, cache_get_or_compute, cache_set
 from hall.models import BusinessType
+from queueing.forecast import Wait, long_queue_bands
 from queueing.models import Status, Ticket
 
 SERVICE_HISTORY_DAYS = 14
@@ -132,7 +133,11 @@ def board_store(*, hall_id: int, types: list) -> None:
                 "waiting": bt.waiting,
                 "servers": bt.staffed or bt.total,
                 "mean_s": bt.mean_service_s,
-                "estimates": bt.lane_estimates,
+                # per lane [point, p10, p25, p75, p90] in seconds, or None (forecast.Wait)
+                "bands": {
+                    lane: None if wait is None else [round(v) for v in _as_list(wait)]
+                    for lane, wait in bt.lane_estimates.items()
+                },
             }
             for bt in types
         },
@@ -149,24 +154,33 @@ def board_cached(*, hall_id: int) -> dict | None:
     return board
 
 
+def _as_list(wait: Wait) -> list[float]:
+    return [wait.point, wait.p10, wait.p25, wait.p75, wait.p90]
+
+
 def new_ticket_estimate(
     *, board: dict | None, business_type, lane: str, ahead: int, servers: int
-) -> int | None:
-    """Seconds a ticket of ``business_type`` and ``lane`` issued now is expected to wait, with
-    ``ahead`` people of its type waiting before it and ``servers`` counters serving the type.
+) -> Wait | None:
+    """How long a ticket of ``business_type`` and ``lane`` issued now is expected to wait (the
+    point and its bands, seconds), with ``ahead`` people of its type waiting before it and
+    ``servers`` counters serving the type.
 
-    From the board when there is one: its forecast for the type and lane, moved by one mean
-    service per server for each person who joined (or left) the type's queue since it was
-    computed. Otherwise the simple model. No query, no cache call (``board`` is read before).
+    From the board when there is one: its forecast for the type and lane, the point and the
+    bands moved by one mean service per server for each person who joined (or left) the type's
+    queue since it was computed. Otherwise the simple model, with the bands of a queue that
+    long (``forecast.long_queue_bands``). No query, no cache call (``board`` is read before).
     """
     configured_mean = float(business_type.expected_service_minutes) * 60.0
     if not servers:
         return None
     row = board["types"].get(business_type.pk) if board else None
-    if row is None:
-        return round(ahead * configured_mean / servers)
-    base = row["estimates"].get(lane)
+    if row is None or "bands" not in row:  # no board, or one from before the bands
+        if not ahead:
+            return Wait(0, 0, 0, 0, 0)
+        return long_queue_bands(ahead * configured_mean / servers, ahead)
+    base = row["bands"].get(lane)
     if base is None:  # the forecast knows no counter open or paused that serves it
         return None
     mean = row["mean_s"] or configured_mean
-    return max(0, round(base + (ahead - row["waiting"]) * mean / servers))
+    shift = (ahead - row["waiting"]) * mean / servers
+    return Wait(*(max(0, round(v + shift)) for v in base))

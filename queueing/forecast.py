@@ -89,6 +89,15 @@ SAMPLED_REPLAYS = 20
 SAMPLED_MIN_REPLAYS = 8
 SAMPLED_CALL_BUDGET = 300
 
+# The bands (``forecast_bands``): the sampled replays know only the hall's state, not what the
+# hall will do (pauses, counters opening or closing), so real waits spread wider than theirs;
+# BAND_WIDEN stretches each band about the median, LONG_QUEUE_CV is the cv of services the
+# long-queue band assumes. Both calibrated on the committed scenarios
+# (deploy/bench/estimate_accuracy.py --bands, deploy/bench/results/estimates.md).
+BAND_WIDEN = 1.05
+LONG_QUEUE_CV = 1.0
+_Z50, _Z80 = 0.6745, 1.2816  # the standard normal's 75th and 90th percentiles
+
 OPEN, PAUSED, CLOSED = "open", "paused", "closed"
 _FREE, _ARRIVE = 0, 1  # event kinds; at the same instant counters free up before arrivals
 
@@ -166,19 +175,121 @@ def forecast_new_many(
     return {req: result[probe[0]] for req, probe in zip(requests, probes, strict=True)}
 
 
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """A wait estimate in seconds: the point (the median, as ``replays=AUTO`` gives it) and the
+    bands the wait falls in with 50 % (``p25``-``p75``: what customers are shown) and 80 %
+    (``p10``-``p90``) probability."""
+
+    point: float
+    p10: float
+    p25: float
+    p75: float
+    p90: float
+
+
+def forecast_bands(
+    state: HallState, only: Iterable[Hashable] | None = None
+) -> dict[Hashable, Wait | None]:
+    """``forecast(replays=AUTO)`` for each waiting ticket (or each of ``only``) with its bands;
+    None for a ticket that no open or paused counter can serve (or beyond the horizon)."""
+    return _bands(state, (), None if only is None else set(only))
+
+
+def forecast_new_bands(
+    state: HallState, requests: Iterable[tuple[Hashable, str]]
+) -> dict[tuple[Hashable, str], Wait | None]:
+    """``forecast_new_many(replays=AUTO)`` with the bands, for several (type, lane) at once."""
+    requests = list(dict.fromkeys(requests))
+    probes = [(("~probe", i), bt, lane) for i, (bt, lane) in enumerate(requests)]
+    result = _bands(state, probes, {probe[0] for probe in probes})
+    return {req: result[probe[0]] for req, probe in zip(requests, probes, strict=True)}
+
+
+def _bands(state: HallState, probes, targets: set | None) -> dict:
+    """Where the sampled replays run (a short queue: the wait is mostly one or two random
+    services), the median and the quantiles of their waits; where ``replays=AUTO`` keeps the
+    expected-value run (a long queue), that run's wait with ``long_queue_bands`` around it."""
+    expected, calls_at, runs = _auto_runs(state, probes, targets)
+    if runs is None:
+        return {
+            tid: None if wait is None else long_queue_bands(wait, calls_at.get(tid, 0))
+            for tid, wait in expected.items()
+        }
+    return {tid: sampled_bands([run.get(tid) for run in runs]) for tid in runs[0]}
+
+
+def sampled_bands(waits: list[float | None]) -> Wait | None:
+    """The median and quantiles of sampled waits (an unknown counts as longer than any); None
+    when half or more are unknown. Quantiles by the (n + 1) p rule: the band between the
+    order statistics at (n + 1) x 25 % and (n + 1) x 75 % holds on average 50 % of another draw
+    from the same law, however few the draws (the usual n p rule holds less)."""
+    known = sorted(w for w in waits if w is not None)
+    if 2 * len(known) <= len(waits):
+        return None
+    ordered = known + [math.inf] * (len(waits) - len(known))
+    p10, p25, p75, p90 = (_quantile(ordered, q) for q in (0.10, 0.25, 0.75, 0.90))
+    wide = BAND_WIDEN
+    point = statistics.median(ordered)
+    return Wait(
+        point=point,
+        p10=max(point - wide * (point - p10), 0.0),
+        p25=max(point - wide * (point - p25), 0.0),
+        p75=point + wide * (p75 - point),
+        p90=point + wide * (p90 - point),
+    )
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    pos = min(max((len(ordered) + 1) * q, 1.0), float(len(ordered))) - 1.0
+    low = math.floor(pos)
+    high = min(low + 1, len(ordered) - 1)
+    if pos == low or ordered[high] == ordered[low]:
+        return ordered[low]
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def long_queue_bands(wait: float, calls: int) -> Wait:
+    """Bands around an expected-value wait of a long queue, reached after ``calls`` calls: the
+    time to the n-th of many services varies like a sum of n services shared by the counters,
+    so its spread relative to the wait shrinks as 1 / sqrt(n) (``LONG_QUEUE_CV`` is the
+    services' cv the spread assumes). A normal band: the 25-75 % band is the wait
+    x (1 +- 0.674 cv / sqrt(n)), the 10-90 % one x (1 +- 1.282 cv / sqrt(n))."""
+    spread = wait * LONG_QUEUE_CV / math.sqrt(max(calls, 1))
+    return Wait(
+        point=wait,
+        p10=max(wait - _Z80 * spread, 0.0),
+        p25=max(wait - _Z50 * spread, 0.0),
+        p75=wait + _Z50 * spread,
+        p90=wait + _Z80 * spread,
+    )
+
+
 def _forecast(state: HallState, probes, targets: set | None, replays: int | str) -> dict:
-    budget = math.inf
     if replays == AUTO:
-        expected = _Run(state, probes)
-        result = expected.run(targets=None if targets is None else set(targets))
-        if (
-            expected.calls * SAMPLED_MIN_REPLAYS > SAMPLED_CALL_BUDGET
-            or all(v is None for v in result.values())
-        ):  # fmt: skip
-            return result
-        replays, budget = SAMPLED_REPLAYS, SAMPLED_CALL_BUDGET
+        expected, _, runs = _auto_runs(state, probes, targets)
+        return expected if runs is None else _median_of(runs)
     if not replays:
         return _Run(state, probes).run(targets=targets)
+    return _median_of(_sampled_runs(state, probes, targets, replays, math.inf))
+
+
+def _auto_runs(state: HallState, probes, targets: set | None) -> tuple[dict, dict, list | None]:
+    """``replays=AUTO``: the expected-value run's result, its router calls made when each
+    target was called, and the sampled runs (None where that run shows that sampling would not
+    fit in the budget, or that nobody can be called)."""
+    expected = _Run(state, probes)
+    result = expected.run(targets=None if targets is None else set(targets))
+    if (
+        expected.calls * SAMPLED_MIN_REPLAYS > SAMPLED_CALL_BUDGET
+        or all(v is None for v in result.values())
+    ):  # fmt: skip
+        return result, expected.calls_at, None
+    runs = _sampled_runs(state, probes, targets, SAMPLED_REPLAYS, SAMPLED_CALL_BUDGET)
+    return result, expected.calls_at, runs
+
+
+def _sampled_runs(state: HallState, probes, targets, replays: int, budget: float) -> list[dict]:
     runs, spent = [], 0
     for k in range(replays):
         run = _Run(state, probes, random.Random(k))  # fixed seeds: a state, one estimate
@@ -186,7 +297,7 @@ def _forecast(state: HallState, probes, targets: set | None, replays: int | str)
         spent += run.calls
         if spent >= budget and len(runs) >= SAMPLED_MIN_REPLAYS:
             break
-    return _median_of(runs)
+    return runs
 
 
 def _median_of(runs: list[dict]) -> dict:
@@ -260,6 +371,7 @@ class _Run:
         self.state, self.policy, self.now = state, state.policy, state.now
         self.rng = rng  # None: expected values; else one sampled replay
         self.calls = 0  # router calls made (what a run costs)
+        self.calls_at: dict = {}  # target -> router calls made when it was called
         self.k = 1 + state.policy.window_depth
         self.mean = state.service_mean
         self.counters = [c for c in state.counters if c.state in (OPEN, PAUSED)]
@@ -366,6 +478,7 @@ class _Run:
             if called.id in targets:
                 targets.discard(called.id)
                 result[called.id] = t - now
+                self.calls_at[called.id] = self.calls
             if called.id in self.probes:
                 self._push(t, _FREE, data)  # a probe takes no time: call again
             elif rng is None:

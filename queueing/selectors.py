@@ -12,6 +12,7 @@ from hall.models import BusinessType, Hall
 from queueing import forecast, router
 from queueing.estimates import arrival_rates, people_ahead, service_stats
 from queueing.models import ACTIVE_STATUSES, Lane, PhoneNotice, Slot, Status, Ticket
+from queueing.wait_words import with_wait
 
 # Per lane, how many candidates the router needs at most: called + greeted + attended.
 CANDIDATES_PER_LANE = 3
@@ -259,21 +260,21 @@ def hall_state(*, hall, now=None) -> forecast.HallState:
     )
 
 
-def _seconds(estimate: float | None) -> int | None:
-    return None if estimate is None else round(estimate)
+CALLED = forecast.Wait(0.0, 0.0, 0.0, 0.0, 0.0)  # a ticket already called waits no more
 
 
-def ticket_estimated_wait(*, ticket: Ticket, now=None) -> int | None:
-    """Expected seconds until a waiting ticket is called (``queueing.forecast``); None when no
-    counter that is open or paused can serve it."""
+def ticket_estimated_wait(*, ticket: Ticket, now=None) -> forecast.Wait | None:
+    """Seconds until a waiting ticket is called, the point and its bands
+    (``queueing.forecast.forecast_bands``); None when no counter that is open or paused can
+    serve it."""
     state = hall_state(hall=ticket.hall, now=now)
-    return _seconds(forecast.forecast(state, only=[ticket.pk]).get(ticket.pk))
+    return forecast.forecast_bands(state, only=[ticket.pk]).get(ticket.pk)
 
 
-def ticket_position(*, ticket: Ticket) -> tuple[int, int | None]:
-    """People ahead and the estimated wait for a waiting ticket; (0, 0) once called."""
+def ticket_position(*, ticket: Ticket) -> tuple[int, forecast.Wait | None]:
+    """People ahead and the estimated wait for a waiting ticket; (0, ``CALLED``) once called."""
     if ticket.status != Status.WAITING:
-        return 0, 0
+        return 0, CALLED
     ahead = people_ahead(
         business_type=ticket.business_type, issued_at=ticket.issued_at, exclude_id=ticket.pk
     )
@@ -314,9 +315,10 @@ def serving_counters() -> dict:
 
 def business_type_queues(*, hall, lanes=(Lane.NORMAL,)) -> list[BusinessType]:
     """The hall's active business types, each with ``waiting``, ``staffed`` and ``total``
-    counters serving it, ``mean_service_s`` and ``estimated_wait_s`` (for a normal ticket issued
-    now: one forecast for the whole board, ``queueing.forecast``); ``lane_estimates`` holds the
-    estimate for each of ``lanes``.
+    counters serving it, ``mean_service_s`` and the estimated wait for a normal ticket issued
+    now (one forecast with bands for the whole board, ``queueing.forecast.forecast_new_bands``)
+    as ``queueing.wait_words.with_wait`` sets it (``estimated_wait_s``, the bands, the words);
+    ``lane_estimates`` holds the estimate (a ``forecast.Wait`` or None) for each of ``lanes``.
 
     Four queries whatever the number of types, counters or people waiting (``hall_state``'s
     three and this one), plus the history ``queueing.estimates`` caches. A read for displays
@@ -333,11 +335,11 @@ def business_type_queues(*, hall, lanes=(Lane.NORMAL,)) -> list[BusinessType]:
         # probe of the same type and delay it).
         estimates = {}
         for lane in lanes:
-            estimates.update(forecast.forecast_new_many(state, [(bt.pk, lane) for bt in types]))
+            estimates.update(forecast.forecast_new_bands(state, [(bt.pk, lane) for bt in types]))
         for bt in types:
             bt.mean_service_s = state.service_mean.get(bt.pk)
-            bt.lane_estimates = {lane: _seconds(estimates[(bt.pk, lane)]) for lane in lanes}
-            bt.estimated_wait_s = bt.lane_estimates.get(Lane.NORMAL)
+            bt.lane_estimates = {lane: estimates[(bt.pk, lane)] for lane in lanes}
+            with_wait(bt, bt.lane_estimates.get(Lane.NORMAL), counters_open=bt.counters_open)
     return types
 
 
@@ -382,7 +384,8 @@ def greeter_queues(*, hall, now=None) -> list[BusinessType]:
 
 def ticket_for_customer(*, token: str) -> Ticket | None:
     """The ticket behind a customer's QR code (its public token), with what its pages show:
-    ``people_ahead`` and ``estimated_wait_s`` (0 once called) and ``window_counter`` while it is
+    ``people_ahead``, the estimated wait (``wait_words.with_wait``: 0 once called) and
+    ``window_counter`` while it is
     greeted. None for an unknown token."""
     ticket = (
         Ticket.objects.select_related("business_type", "counter", "window_counter", "hall")
@@ -390,5 +393,6 @@ def ticket_for_customer(*, token: str) -> Ticket | None:
         .first()
     )
     if ticket is not None:
-        ticket.people_ahead, ticket.estimated_wait_s = ticket_position(ticket=ticket)
+        ticket.people_ahead, wait = ticket_position(ticket=ticket)
+        with_wait(ticket, wait)
     return ticket

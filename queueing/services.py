@@ -45,13 +45,16 @@ from queueing.models import (
 )
 from queueing.numbering import format_number, next_sequence
 from queueing.selectors import serving_counters, waiting_count
+from queueing.wait_words import with_wait
 
 
-@dataclass(frozen=True)
+@dataclass
 class IssuedTicket:
+    """The new ticket, the people ahead and (``queueing.wait_words.with_wait``) its estimated
+    wait: ``estimated_wait`` (a ``forecast.Wait`` or None), ``estimated_wait_s``, the bands."""
+
     ticket: Ticket
     people_ahead: int
-    estimated_wait_s: int | None
 
 
 def _resolve_lane(*, lane: str | None, reason: str, vip_account: str) -> tuple[str, str]:
@@ -222,16 +225,16 @@ def ticket_issue(
             },
             at=now,
         )
-    return IssuedTicket(
-        ticket=ticket,
-        people_ahead=business_type.ahead,
-        estimated_wait_s=new_ticket_estimate(
+    return with_wait(
+        IssuedTicket(ticket=ticket, people_ahead=business_type.ahead),
+        new_ticket_estimate(
             board=board,
             business_type=business_type,
             lane=lane,
             ahead=business_type.ahead,
             servers=servers,
         ),
+        counters_open=business_type.counters_open,
     )
 
 

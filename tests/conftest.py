@@ -112,6 +112,22 @@ def hall(db):
 
 
 @pytest.fixture
+def services_of_fixed_length(monkeypatch):
+    """Every business type's services take exactly their mean (cv 0, as a history of equal
+    services would show): the forecast's sampled replays all agree, so an estimate is the
+    walk-through of the router a test can write down, and its bands are that one figure."""
+    from queueing import selectors
+
+    real = selectors.service_stats
+
+    def fixed(**kwargs):
+        means, _cvs = real(**kwargs)
+        return means, dict.fromkeys(means, 0.0)
+
+    monkeypatch.setattr(selectors, "service_stats", fixed)
+
+
+@pytest.fixture
 def other_hall(db):
     return payment_hall("h2", "其他营业厅")
 

@@ -133,6 +133,7 @@ def test_business_types_list_active_types_with_queue_and_estimate(api, hall, kio
     assert payment["estimated_wait_s"] == 0
 
 
+@pytest.mark.usefixtures("services_of_fixed_length")
 def test_business_type_estimate_uses_only_staffed_counters_once_one_opens(
     api, hall, kiosk, clerk_a
 ):
@@ -145,6 +146,7 @@ def test_business_type_estimate_uses_only_staffed_counters_once_one_opens(
     }
 
     assert rows["payment"]["estimated_wait_s"] == 2 * 3 * 60  # one staffed counter
+    assert rows["payment"]["estimated_wait_range_s"] == [360, 360]  # services of fixed length
     assert rows["service"]["estimated_wait_s"] is None  # no open counter serves it: unknown
 
 
@@ -222,6 +224,9 @@ def test_kiosk_issues_a_ticket_with_the_contract_fields(api, hall, kiosk):
     # greets this one, which counter 2 calls at once (issue 16: a greeted customer goes to any
     # counter that can serve them while the greeting counter is busy).
     assert body["estimated_wait_s"] == 0
+    # Issue 16: the bands (fields added) and the words, here "no counter open" (none is yet).
+    assert body["estimated_wait_range_s"] == body["estimated_wait_range_10_90_s"] == [0, 0]
+    assert body["wait"] == {"kind": "no_counter_open", "low": None, "high": None}
     ticket = Ticket.objects.get(pk=body["id"])
     assert ticket.number == "A002"
     assert ticket.origin == "kiosk"

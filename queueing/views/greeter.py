@@ -18,6 +18,7 @@ from hall.models import Hall
 from hall.views import refusal_page
 from queueing.models import PRIORITY_LANE_REASONS, Lane, Status, Ticket
 from queueing.selectors import greeter_queues
+from queueing.wait_words import LABELS as WAIT_LABELS
 
 ID = 999999999  # stands for a ticket's id in the URL templates the script fills in
 
@@ -28,9 +29,8 @@ STRINGS = {
     "choose_destination": _("Choose where the ticket should go."),
     "cancelled": _("Ticket {number} cancelled."),
     "transferred": _("Ticket {number} moved to {name}; it keeps its place."),
-    "wait_minutes": _("about {m} min"),
-    "no_wait": _("No wait"),
-    "no_estimate": _("No counter open"),
+    # Issue 16: the words of a wait (board frames carry their kind and minutes).
+    **{f"wait_{kind}": text for kind, text in WAIT_LABELS.items()},
 }
 
 

@@ -24,7 +24,6 @@ one page load; the browser tests use it so as not to wait a minute. It changes n
 soon this screen resets itself.
 """
 
-import math
 import uuid
 
 from django.conf import settings
@@ -91,8 +90,9 @@ def _incidents(hall: Hall) -> list[dict]:
 
 
 def _board(hall: Hall, incidents: list[dict]) -> list:
-    """The business types, each with ``available``, ``wait_minutes`` and ``incident``: the open
-    incident that affects it, if any (one that makes it unavailable before one that warns)."""
+    """The business types, each with ``available``, its wait in words (``wait_text``, from
+    ``business_type_queues``) and ``incident``: the open incident that affects it, if any (one
+    that makes it unavailable before one that warns)."""
     types = business_type_queues(hall=hall)
     for bt in types:
         affecting = [i for i in incidents if incident_affects(i, bt.code)]
@@ -100,8 +100,6 @@ def _board(hall: Hall, incidents: list[dict]) -> list:
         bt.incident = affecting[0] if affecting else None
         bt.suspended = bool(bt.incident) and bt.incident["mode"] == IncidentMode.UNAVAILABLE
         bt.available = bt.total > 0 and not bt.suspended
-        wait = bt.estimated_wait_s
-        bt.wait_minutes = None if wait is None else math.ceil(wait / 60)
     return types
 
 

@@ -15,8 +15,6 @@ While a system fault (incident) affects the ticket's business type, a waiting cu
 carries its apology (DOMAIN rule 4); it goes when the incident is resolved, at the next poll.
 """
 
-import math
-
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,6 +26,7 @@ from hall.selectors import incident_affects, incident_public, open_incidents
 from queueing.models import Lane, Slot, Status, Ticket
 from queueing.qr import qr_svg
 from queueing.selectors import ticket_for_customer
+from queueing.wait_words import with_wait
 
 POLL_SECONDS = 5
 FINAL_STATUSES = (Status.DONE, Status.NO_SHOW, Status.CANCELLED, Status.EXPIRED)
@@ -40,10 +39,8 @@ def _missing(request):
 
 
 def _describe(ticket: Ticket) -> Ticket:
-    """What the pages show, worked out once: minutes of wait, the counter to go to, and
+    """What the pages show, worked out once: the wait in words, the counter to go to, and
     whether the page may stop asking."""
-    wait = ticket.estimated_wait_s
-    ticket.wait_minutes = None if wait is None else math.ceil(wait / 60)
     ticket.is_final = ticket.status in FINAL_STATUSES
     ticket.is_greeted = ticket.status == Status.WAITING and ticket.window_slot == Slot.GREETED
     ticket.call_counter = (
@@ -60,6 +57,7 @@ def _describe(ticket: Ticket) -> Ticket:
             state=CounterState.OPEN,
         ).exists()
     )
+    with_wait(ticket, ticket.estimated_wait, counters_open=0 if ticket.no_counter_open else None)
     ticket.issued_local = timezone.localtime(ticket.issued_at, ticket.hall.tz)
     return ticket
 

@@ -55,6 +55,7 @@ async def test_an_event_brings_a_board_with_the_streams_own_seq(
     assert rows["payment"]["waiting"] == 1
     assert set(rows["payment"]) == {
         "code", "name_zh", "name_en", "prefix", "waiting", "estimated_wait_s", "counters_open",
+        "estimated_wait_range_s", "estimated_wait_range_10_90_s", "wait",
     }  # fmt: skip
 
 
@@ -115,7 +116,9 @@ async def test_each_board_keeps_the_estimates_for_new_tickets(
 
     board = await act(estimates.board_cached, hall_id=hall.pk)
     payment = next(row for pk, row in board["types"].items() if row["waiting"] == 1)
-    assert set(payment["estimates"]) == {"vip", "priority", "normal"}
+    assert set(payment["bands"]) == {"vip", "priority", "normal"}
+    # Each lane's [point, p10, p25, p75, p90]: nobody open yet, all assumed, called at once.
+    assert payment["bands"]["normal"] == [0, 0, 0, 0, 0]
 
 
 def test_no_board_is_computed_where_no_stream_is_connected(hall, greeter):

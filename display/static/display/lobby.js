@@ -265,16 +265,10 @@ function renderCounters() {
 
 function renderBoard() {
   const tiles = state.businessTypes.map((bt) => {
-    const minutes = bt.estimated_wait_s === null ? null : Math.ceil(bt.estimated_wait_s / 60);
-    // Issue 16: one honest wait. No open counter serves it: say so, never "no wait".
-    const wait =
-      bt.counters_open === 0
-        ? both("no_counter_open")
-        : bt.waiting === 0
-          ? both("no_wait")
-          : minutes === null
-            ? ["—"]
-            : both("wait_about", { m: Math.max(minutes, 1) });
+    // Issue 16: one honest wait, worded by the server (queueing/wait_words.py): no counter
+    // open, unknown, no wait, within m min, about low–high min, or about m min.
+    const w = bt.wait;
+    const wait = both(`wait_${w.kind}`, { m: w.high, low: w.low, high: w.high });
     const incident = affecting(bt.code);
     const flag = incident
       ? incident.mode === "unavailable"

@@ -14,10 +14,9 @@ const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 
 const urlFor = (template, id) => template.replace(String(config.id), String(id));
 
-function waitText(seconds) {
-  if (seconds === null || seconds === undefined) return t.no_estimate;
-  if (seconds < 60) return t.no_wait;
-  return fill(t.wait_minutes, { m: Math.round(seconds / 60) });
+// Issue 16: the words of a wait come with the board (queueing/wait_words.py).
+function waitText(w) {
+  return fill(t[`wait_${w.kind}`], { m: w.high, low: w.low, high: w.high });
 }
 
 // ---- The queue fragment ----------------------------------------------------------------------
@@ -46,7 +45,7 @@ function refreshSoon(delay = 300) {
 function applyBoard(frame) {
   for (const bt of frame.business_types) {
     const wait = $(`#type-stats-${CSS.escape(bt.code)} .type-wait`);
-    if (wait) wait.textContent = waitText(bt.estimated_wait_s);
+    if (wait) wait.textContent = waitText(bt.wait);
   }
 }
 
@@ -128,7 +127,7 @@ function showIssued(ticket) {
   $("[data-issued-number]", issued).textContent = ticket.number;
   $("[data-issued-type]", issued).textContent = chosen ? chosen.dataset.name : "";
   $("[data-issued-ahead]", issued).textContent = ticket.people_ahead;
-  $("[data-issued-wait]", issued).textContent = waitText(ticket.estimated_wait_s);
+  $("[data-issued-wait]", issued).textContent = waitText(ticket.wait);
   $("[data-issued-print]", issued).href = urlFor(config.print, ticket.id);
   issued.showModal();
   $("[data-issued-print]", issued).focus();

@@ -123,12 +123,13 @@ function boardDiffers(frame) {
     const button = board.querySelector(`[data-business="${CSS.escape(bt.code)}"]`);
     if (!button) return false;
     const waiting = button.querySelector("[data-waiting]");
-    const minutes = button.querySelector("[data-wait-minutes]");
-    const shownMinutes = minutes ? minutes.dataset.waitMinutes : "";
-    const wait = bt.estimated_wait_s === null ? "" : String(Math.ceil(bt.estimated_wait_s / 60));
+    // The words' key, as queueing/wait_words.py WaitShown.key writes it.
+    const shown = button.querySelector("[data-wait]");
+    const w = bt.wait;
+    const key = w ? `${w.kind}:${w.low ?? ""}:${w.high ?? ""}` : "";
     return (
       (waiting && waiting.dataset.waiting !== String(bt.waiting)) ||
-      (minutes && shownMinutes !== wait)
+      (shown && shown.dataset.wait !== key)
     );
   });
 }
