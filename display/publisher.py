@@ -157,11 +157,17 @@ class _Sender:
         while True:
             try:
                 # Bounded by the deadline: a Redis that accepts connections but never answers
-                # would otherwise hold this message, and every later one, indefinitely.
-                await asyncio.wait_for(
-                    layer.group_send(group, message),
-                    timeout=max(deadline - time.monotonic(), 0.01),
-                )
+                # would otherwise hold this message, and every later one, indefinitely. Not
+                # wait_for: it awaits the cancelled send, and redis-py may finish a connection
+                # attempt first (seconds, seen in tests with a hung Redis); the send is left
+                # to end on its own, and a late arrival is dropped by the streams' seq.
+                send = asyncio.ensure_future(layer.group_send(group, message))
+                send.add_done_callback(_forget)
+                done, _ = await asyncio.wait({send}, timeout=max(deadline - time.monotonic(), 0.01))
+                if send not in done:
+                    send.cancel()
+                    raise TimeoutError
+                send.result()
                 return
             except Exception as exc:  # Redis down or unreachable: retry briefly, then drop
                 if time.monotonic() + delay > deadline:
@@ -181,6 +187,12 @@ class _Sender:
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
+
+
+def _forget(task: asyncio.Future) -> None:
+    """Retrieve an abandoned send's outcome, so asyncio does not log it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 _sender_instance: _Sender | None = None
