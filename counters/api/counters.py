@@ -4,7 +4,7 @@ from functools import partial
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -67,8 +67,13 @@ class _CounterAction(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # Parse the body even for actions that take none: a malformed body is refused (400)
-        # rather than acted on, exactly as it already is when an Idempotency-Key is sent.
-        request.data  # noqa: B018
+        # rather than acted on, exactly as it already is when an Idempotency-Key is sent. A
+        # caller who may not act at this counter hears that first (403/404), whatever the body.
+        try:
+            request.data  # noqa: B018
+        except exceptions.ParseError:
+            counter_admission(counter_id=kwargs["counter_id"], user=request.user)
+            raise
 
     def valid(self, serializer, counter_id: int) -> dict:
         """The action's input, once the caller is admitted at the counter (hall.api.valid_input)."""
