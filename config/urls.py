@@ -127,7 +127,7 @@ def admin_moved(request, model: str, rest: str = ""):
 
 # Unhandled errors: 503 while a dependency (the database) is down, else 500; JSON for the API.
 handler500 = "hall.errors.server_error"
-handler404 = "hall.errors.not_found"
+handler404 = "hall.errors.page_or_api_not_found"
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),

@@ -359,9 +359,10 @@ def _resolves(path: str) -> bool:
     return match.func is not api_not_found
 
 
-def not_found(request, exception=None):
-    """handler404: the error shape for the API (also for a path the URLconf cannot even match,
-    such as one with a newline in it), Django's page elsewhere."""
+def page_or_api_not_found(request, exception=None):
+    """handler404: the API's answer (``api_not_found``) also for an ``/api/`` path the URLconf
+    cannot even match, such as one with a newline in it; Django's page elsewhere. (Not
+    ``hall.access.not_found``, the exception the API raises for a missing object.)"""
     if request.path_info.startswith("/api/"):
-        return JsonResponse(error_body("not_found", gettext("No such API endpoint.")), status=404)
+        return api_not_found(request)
     return defaults.page_not_found(request, exception)

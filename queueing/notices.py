@@ -42,6 +42,11 @@ DEAD_CLAIM = datetime.timedelta(minutes=5)
 LOST_TASK = datetime.timedelta(minutes=10)
 
 
+def gateway_configured() -> bool:
+    """Is there an SMS gateway to send to? Without one a notice is logged, not sent."""
+    return bool(settings.PHONE_NOTICE_WEBHOOK_URL)
+
+
 class NoticeFailed(Exception):
     """The gateway did not take the notice; the task retries it."""
 
@@ -114,7 +119,7 @@ def phone_notice_send(*, notice_id: int) -> str:
     notice = PhoneNotice.objects.select_related("ticket__hall").get(pk=notice_id)
     attempts = notice.attempts + 1
     try:
-        if settings.PHONE_NOTICE_WEBHOOK_URL:
+        if gateway_configured():
             detail, status = _post(notice), NoticeStatus.SENT
         else:
             log.info("phone notice (no gateway configured) %s: %s", notice.pk, notice.text)

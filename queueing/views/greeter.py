@@ -17,6 +17,7 @@ from hall.access import OPEN_GREETER, admit_to_hall, not_found
 from hall.models import Hall
 from hall.views import refusal_page
 from queueing.models import PRIORITY_LANE_REASONS, Lane, Status, Ticket
+from queueing.notices import gateway_configured
 from queueing.selectors import greeter_queues
 from queueing.wait_words import LABELS as WAIT_LABELS
 
@@ -76,7 +77,7 @@ def greeter(request, hall: str):
         "config": config,
         "lanes": [(Lane.NORMAL, _("Normal")), (Lane.VIP, _("VIP")), (Lane.PRIORITY, _("Priority"))],
         "reasons": [(r.value, r.label) for r in PRIORITY_LANE_REASONS],
-        "texts_sent": bool(settings.PHONE_NOTICE_WEBHOOK_URL),
+        "texts_sent": gateway_configured(),
     }
     return render(request, "queueing/greeter.html", context)
 
