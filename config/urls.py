@@ -131,7 +131,8 @@ handler404 = "hall.errors.page_or_api_not_found"
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
-    path("api/<path:rest>", api_not_found),  # the error shape, also for a POST (no CSRF page)
+    # The error shape for any other /api/ path and method (no CSRF page), newlines included.
+    re_path(r"^api/[\s\S]*\Z", api_not_found),
     re_path(rf"^admin/hall/(?P<model>{MOVED_TO_RECOVERY})/(?P<rest>.*)$", admin_moved),
     path("admin/", admin.site.urls),
     path("display/", include("display.urls")),

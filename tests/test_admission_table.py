@@ -60,7 +60,7 @@ def _pages() -> list[str]:
                 found.append(route)
 
     walk(get_resolver().url_patterns)
-    skipped = ("api/", "admin/", "^admin/", "i18n/", "healthz/")
+    skipped = ("api/", "^api/", "admin/", "^admin/", "i18n/", "healthz/")
     return sorted(r for r in found if not r.startswith(skipped))
 
 
