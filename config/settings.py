@@ -217,9 +217,10 @@ else:
 # resync by seq), and how often an idle display connection hears from the server.
 DISPLAY_PUBLISH_RETRY_SECONDS = env_float("DISPLAY_PUBLISH_RETRY_SECONDS", default=5.0)
 DISPLAY_HEARTBEAT_SECONDS = env_float("DISPLAY_HEARTBEAT_SECONDS", default=20.0)
-# The board (waiting and estimated wait per business type) is computed in the live tier after
-# commit, per hall where hall streams are connected: at most once per MIN_INTERVAL whatever the
-# event rate, and every REFRESH without events (display/board.py).
+# The board (waiting and estimated wait per business type) is computed after commit, per hall
+# where hall streams are connected: at most once per MIN_INTERVAL whatever the event rate, and
+# every REFRESH without events (display/board.py); by the Celery worker when there is one
+# (DISPLAY_BOARD_WORKER, below), else in the server.
 DISPLAY_BOARD_MIN_INTERVAL_SECONDS = env_float("DISPLAY_BOARD_MIN_INTERVAL_SECONDS", default=1.0)
 DISPLAY_BOARD_REFRESH_SECONDS = env_float("DISPLAY_BOARD_REFRESH_SECONDS", default=30.0, minimum=1)
 # The wall's metrics frames (display/wall/stream.py): computed where a wall is connected,
@@ -269,6 +270,9 @@ ESCALATION_MAX_TRIES = env_int("ESCALATION_MAX_TRIES", 5, minimum=1)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# The board's forecast runs in the worker, off the ASGI processes that write frames to the
+# displays' sockets (display/board.py); with eager tasks (no worker) the server computes it.
+DISPLAY_BOARD_WORKER = env_bool("DISPLAY_BOARD_WORKER", default=not CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_EAGER_PROPAGATES = True
 # A wait alert's e-mail and wall suggestion carry the staffing planner's advice for the hour
 # (recovery/alerts.py): a search of seconds, so by default only where Celery has its own workers.

@@ -27,8 +27,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter
-from display import tickers
-from display.board import BOARD, Board
+from display import board, tickers
+from display.board import Board, board_compute, board_latest, board_text
 from display.publisher import MESSAGE_TYPE, counter_group, encode, hall_group
 from display.selectors import (
     counter_incidents,
@@ -38,6 +38,7 @@ from display.selectors import (
     hall_seq,
     hall_snapshot,
 )
+from display.tasks import refresh_board
 from display.wall.metrics import hall_metrics
 from display.wall.stream import localized, metrics_frame, ticker_join, ticker_leave
 from hall.access import (
@@ -52,6 +53,7 @@ from hall.access import (
 )
 from hall.auth import device_for_token
 from hall.models import Hall
+from hall.outbox import task_send
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,28 @@ CLOSE_NOT_FOUND = 4404
 
 # The one mapping of a refusal (hall.access.Refused) to a WebSocket close code.
 CLOSE_CODES = {401: CLOSE_UNAUTHENTICATED, 403: CLOSE_FORBIDDEN, 404: CLOSE_NOT_FOUND}
+
+
+def board_tick(hall_id: int) -> Board | None:
+    """The board ticker's work in this process (display.board): with a worker, ask it (it sends
+    the board to the hall's group, every process's streams get it as a ``display.board``
+    message); without one (the embedded default), compute the board here for this process's
+    streams."""
+    if settings.DISPLAY_BOARD_WORKER:
+        task_send(refresh_board, hall_id)
+        return None
+    return board_compute(hall_id)
+
+
+BOARD = tickers.TickerKind(
+    name="board",
+    compute=board_tick,
+    deliver="send_board",
+    delay=lambda: 0.0,  # the first event after a quiet spell shows at once
+    min_interval=lambda: settings.DISPLAY_BOARD_MIN_INTERVAL_SECONDS,
+    refresh=lambda: settings.DISPLAY_BOARD_REFRESH_SECONDS,
+    unchanged=lambda old, new: new.same_figures(old),
+)
 
 
 def _caller(scope):
@@ -154,6 +178,8 @@ class _Stream(AsyncWebsocketConsumer):
         closes old connections itself."""
         if message["type"] == MESSAGE_TYPE:
             await self.display_event(message)
+        elif message["type"] == board.MESSAGE_TYPE:
+            await self.display_board(message)
         else:
             await super().dispatch(message)
 
@@ -237,9 +263,16 @@ class LobbyConsumer(_Stream):
             self.board_ticker.poke()
 
     async def send_board(self, board: Board) -> None:
+        """A board this process's ticker computed (no worker)."""
         async with self.sending:
             if self.seq is not None:
                 await self.send(text_data=board.text(self.seq))
+
+    async def display_board(self, message) -> None:
+        """A board the worker computed and sent to the hall's group, pre-encoded."""
+        async with self.sending:
+            if self.seq is not None:
+                await self.send(text_data=board_text(message["body"], self.seq))
 
     def authorise(self):
         code = self.scope["url_route"]["kwargs"]["hall"]
@@ -249,7 +282,9 @@ class LobbyConsumer(_Stream):
 
     def snapshot(self):
         self.hall.refresh_from_db()  # its settings (English announcements) may have changed
-        return hall_snapshot(hall=self.hall)
+        seq = hall_seq(hall_id=self.hall.pk)  # first: see hall_snapshot
+        rows = board_latest(hall_id=self.hall.pk, seq=seq)  # None: forecast for this snapshot
+        return hall_snapshot(hall=self.hall, seq=seq, business_types=rows)
 
     def current_seq(self):
         return hall_seq(hall_id=self.hall.pk)

@@ -212,19 +212,30 @@ def incident_counter_ids(*, hall_id: int, incident: dict) -> list[int]:
     return sorted(set(counters.values_list("pk", flat=True)))
 
 
-def hall_snapshot(*, hall: Hall, now: datetime.datetime | None = None) -> dict:
+def hall_snapshot(
+    *,
+    hall: Hall,
+    now: datetime.datetime | None = None,
+    seq: int | None = None,
+    business_types: list | None = None,
+) -> dict:
     """Everything the lobby display and the wall show, with the ``seq`` it is current to.
 
-    ``seq`` is read first: under READ COMMITTED the rest may then include a few later changes,
-    never miss an earlier one. Events with a seq at or below it are already in the snapshot.
+    ``seq`` is read first (or given, read by the caller before anything else): under READ
+    COMMITTED the rest may then include a few later changes, never miss an earlier one. Events
+    with a seq at or below it are already in the snapshot. ``business_types``: the board's rows
+    when the caller has a current one (display.board.board_latest), else it is forecast here.
     """
-    seq = hall_seq(hall_id=hall.pk)
+    if seq is None:
+        seq = hall_seq(hall_id=hall.pk)
+    if business_types is None:
+        business_types = business_type_board(hall=hall)
     return {
         "type": "snapshot",
         "seq": seq,
         "now": now or timezone.now(),
         "hall": hall_public(hall),
-        "business_types": business_type_board(hall=hall),
+        "business_types": business_types,
         "counters": counter_states(hall_id=hall.pk),
         "recent_calls": recent_calls(hall=hall, now=now),
         "incidents": hall_incidents(hall=hall),

@@ -1,10 +1,20 @@
-"""Thin Celery tasks for the wall's history. Each is idempotent (one snapshot per hall and
-5-minute slot: display/wall/snapshots.py)."""
+"""Thin Celery tasks: the lobby's board (display/board.py) and the wall's history. Each is
+idempotent (a board already current is not computed again; one snapshot per hall and 5-minute
+slot: display/wall/snapshots.py)."""
 
 from celery import shared_task
 
+from display.board import board_refresh
 from display.wall.snapshots import metrics_snapshot_take, open_hall_ids
 from hall.models import Hall
+
+
+@shared_task(ignore_result=True, acks_late=False)
+def refresh_board(hall_id: int) -> bool:
+    """Asked by the hall streams' board tickers after events (display.consumers): compute the
+    hall's board once and send it to the hall's group. Not acked late: a board lost with a
+    crashed worker is replaced by the next event's or the next refresh's."""
+    return board_refresh(hall_id)
 
 
 @shared_task(acks_late=True)

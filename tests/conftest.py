@@ -28,6 +28,9 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # No worker process: the board is computed by the streams' ticker (display/board.py);
+    # tests/display/test_board_stream.py also runs it through the worker's task.
+    settings.DISPLAY_BOARD_WORKER = False
     # The stream tests count every frame a wall receives; the wall's timed metrics frames are
     # tested on their own (tests/display/test_wall_stream.py turns them on).
     settings.WALL_METRICS_PUSH = False

@@ -38,7 +38,8 @@ each count. The client processes report their CPU and event-loop lag, and the wh
 busy CPU is shown next to ours, so a client-side bottleneck or a busy box shows.
 
     .venv/bin/python deploy/bench/ws_fanout_bench.py [--displays 1000] [--rate 10] [--seconds 60]
-        [--layer pubsub|core] [--workers 2] [--halls 1] [--client-procs 2] [--driver direct|http]
+        [--layer pubsub|core] [--board worker|stream] [--workers 2] [--halls 1] [--client-procs 2]
+        [--driver direct|http]
         [--no-deflate] [--env KEY=VALUE ...] [--json out.jsonl] [--log server.log] [--raw f.pickle]
 """
 
@@ -582,10 +583,15 @@ def bench(args, env, var_dir: Path) -> dict:
     server_env = {**env, "WS_BIND": f"{HOST}:{port}", "WS_CONCURRENCY": str(args.workers)}
     cmd = [PY, "-m", "gunicorn", "config.asgi:application", "-c", "deploy/gunicorn_ws.conf.py"]
     print(f"server: {' '.join(cmd)}  (WS_CONCURRENCY={args.workers}, layer {args.layer})")
-    children, clients, driver, server = [], [], None, None
+    children, clients, driver, server, worker = [], [], None, None, None
     try:
         log = open(var_dir / "server.log", "wb")  # noqa: SIM115 - closed with the server
         server = subprocess.Popen(cmd, cwd=ROOT, env=server_env, stdout=log, stderr=log)
+        if args.board == "worker":  # the Procfile's worker, which computes the boards
+            wcmd = [PY, "-m", "celery", "-A", "config", "worker", "--concurrency=1", "-l", "WARN"]
+            print(f"board in the worker: {' '.join(wcmd)}")
+            worker = subprocess.Popen(wcmd, cwd=ROOT, env=server_env, stdout=log, stderr=log)
+            children.append(worker)
         hb._wait_for(port, server)
         connect_started = time.monotonic()
         for i, spec in enumerate(_split(args.displays, halls, args.client_procs)):
@@ -618,6 +624,7 @@ def bench(args, env, var_dir: Path) -> dict:
 
         watched = {
             "web": [server.pid, *workers],
+            "worker": hb._children(worker.pid) + [worker.pid] if worker else [],
             "redis": hb._pids_named("redis-server"),
             "postgres": hb._pids_named("postgres"),
         }
@@ -671,6 +678,7 @@ def bench(args, env, var_dir: Path) -> dict:
         driver=args.driver,
         layer=args.layer,
         workers=args.workers,
+        board=args.board,
         displays=args.displays,
         halls=args.halls,
         deflate_offered=not args.no_deflate,
@@ -702,7 +710,8 @@ def report(r: dict) -> None:
     ms = hb._ms
     print(
         f"\n== {r['displays']} displays over {r['halls']} hall(s), layer {r['layer']}, "
-        f"{r['workers']} worker(s), permessage-deflate on {r['deflate']} connections, "
+        f"{r['workers']} worker(s), board in the {r['board']}, "
+        f"permessage-deflate on {r['deflate']} connections, "
         f"{r['client_procs']} client process(es), {r['driver']} driver"
     )
     print(
@@ -726,7 +735,8 @@ def report(r: dict) -> None:
     )
     cpu = r["cpu"]
     print(
-        f"   cpu-s/s: web {cpu['web']:.2f} {cpu['web per worker']}, redis {cpu['redis']:.2f}, "
+        f"   cpu-s/s: web {cpu['web']:.2f} {cpu['web per worker']}, celery worker "
+        f"{cpu['worker']:.2f}, redis {cpu['redis']:.2f}, "
         f"postgres {cpu['postgres']:.2f}, driver {cpu['driver']:.2f}, clients "
         f"{[round(c, 2) for c in r['client_cpu_per_s']]}; whole box {cpu['box busy']:.2f} "
         f"of {os.cpu_count()}; client loop lag p99 "
@@ -773,6 +783,12 @@ def main():
         "--settle", type=float, default=3.0, help="seconds between connect and load"
     )
     parser.add_argument("--backlog", type=int, default=150, help="waiting tickets per hall")
+    parser.add_argument(
+        "--board",
+        choices=["worker", "stream"],
+        default="worker",
+        help="the board computed by a Celery worker (production) or in the ws tier",
+    )
     parser.add_argument("--env", action="append", default=[], help="server env KEY=VALUE")
     parser.add_argument("--label", default="")
     parser.add_argument("--keep-db", action="store_true")
@@ -798,6 +814,7 @@ def main():
         REDIS_CHANNEL_LAYER=args.layer,
         SECURE_SSL_REDIRECT="0",
         HALLQ_VAR_DIR=str(var_dir),
+        DISPLAY_BOARD_WORKER="1" if args.board == "worker" else "0",
     )
     env.update(kv.split("=", 1) for kv in args.env)
     print(

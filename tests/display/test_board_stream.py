@@ -9,7 +9,9 @@ import time
 
 import pytest
 
-from display.board import BOARD
+import display.selectors
+from display.board import board_compute, board_kept, board_latest, board_refresh
+from display.consumers import BOARD
 from display.tickers import ticker_for
 from queueing import estimates
 from tests.display.conftest import act, event, frame
@@ -125,3 +127,71 @@ def test_no_board_is_computed_where_no_stream_is_connected(hall, greeter):
     for _ in range(3):
         issue(hall, by=greeter)
     assert estimates.board_cached(hall_id=hall.pk) is None
+
+
+# With a worker (production): the streams' tickers only ask, the worker's task computes once
+# and sends one pre-encoded board to the hall's group. Eager Celery runs the task in the test.
+
+
+@pytest.fixture
+def board_worker(settings):
+    settings.DISPLAY_BOARD_WORKER = True
+
+
+async def test_with_a_worker_every_stream_gets_its_board_through_the_hall_group(
+    hall, display_device, greeter, streams, board_worker
+):
+    lobbies = [await streams.lobby(display_device) for _ in range(2)]
+    await act(issue, hall, by=greeter)
+    await act(issue, hall, by=greeter)
+    for lobby in lobbies:
+        events, boards = await boards_for(lobby, MIN_INTERVAL + 1.5)
+        assert [e["seq"] for e in events] == [1, 2]
+        assert boards, "no board came from the worker's task"
+        assert all(b["seq"] in (1, 2) for b in boards)  # the stream's own seq spliced in
+        assert {b["code"]: b["waiting"] for b in boards[-1]["business_types"]}["payment"] == 2
+    kept = await act(board_kept, hall.pk)
+    assert kept.seq == 2
+
+
+def test_the_worker_computes_a_board_once_per_seq(hall, greeter, board_worker):
+    issue(hall, by=greeter)
+    assert board_refresh(hall.pk) is True
+    kept = board_kept(hall.pk)
+    assert kept.seq == 1
+
+    # Another ASGI process's ticker asking after the same event: nothing computed, nothing sent.
+    assert board_refresh(hall.pk) is False
+    assert board_kept(hall.pk) == kept
+
+    issue(hall, by=greeter)
+    assert board_refresh(hall.pk) is True
+    assert board_kept(hall.pk).seq == 2
+
+
+def test_a_snapshot_takes_the_kept_board_only_when_it_may(hall, greeter, settings):
+    issue(hall, by=greeter)
+    board_compute(hall.pk)
+    assert board_latest(hall_id=hall.pk, seq=1) == board_kept(hall.pk).business_types
+
+    issue(hall, by=greeter)  # seq 2: the kept board is of seq 1
+    assert board_latest(hall_id=hall.pk, seq=2) is None  # no worker: forecast for the snapshot
+    settings.DISPLAY_BOARD_WORKER = True  # a worker's fresher board is on its way: show the kept
+    assert board_latest(hall_id=hall.pk, seq=2) == board_kept(hall.pk).business_types
+    settings.DISPLAY_BOARD_REFRESH_SECONDS = 0.001  # but never one older than the refresh
+    time.sleep(0.01)
+    assert board_latest(hall_id=hall.pk, seq=2) is None
+
+
+async def test_a_thousand_resyncs_cost_no_forecast_when_the_board_is_current(
+    hall, display_device, greeter, streams, monkeypatch
+):
+    await act(issue, hall, by=greeter)
+    await act(board_compute, hall.pk)
+
+    def no_forecast(**kwargs):
+        raise AssertionError("the snapshot forecast although a current board was kept")
+
+    monkeypatch.setattr(display.selectors, "business_type_board", no_forecast)
+    lobby = await streams.lobby(display_device)
+    assert {b["code"]: b["waiting"] for b in lobby.snapshot["business_types"]}["payment"] == 1

@@ -140,6 +140,15 @@ def _frames(ws, deadline):
             yield frame
 
 
+def _board(ws, deadline):
+    """The first board frame until ``deadline``, with its figures for the called ticket."""
+    while (left := deadline - time.monotonic()) > 0:
+        frame = json.loads(ws.recv(timeout=left))
+        if frame["type"] == "board" and not any(b["waiting"] for b in frame["business_types"]):
+            return frame
+    raise TimeoutError("no board from the worker")
+
+
 @pytest.fixture
 def layout(production_env, tmp_path):
     """web, ws and worker as deploy/Procfile starts them; yields their addresses."""
@@ -237,3 +246,9 @@ def test_procfile_runs_the_api_on_wsgi_and_the_displays_on_asgi(
         assert frames[0]["ticket"]["number"] == ticket["number"]
         assert frames[2]["ticket"]["number"] == ticket["number"]
         assert frames[2]["counter"] == {"id": c1.pk, "number": 1}
+
+        # The board is the worker's: the ws tier's ticker asks, the Celery worker forecasts and
+        # sends it to the hall's group, the stream splices its own seq in (display/board.py).
+        board = _board(ws, time.monotonic() + FRAME_BOUND_S)
+        assert board["seq"] == frames[2]["seq"]
+        assert {b["code"]: b["waiting"] for b in board["business_types"]}["payment"] == 0
