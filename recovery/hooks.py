@@ -15,6 +15,8 @@ import threading
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from counters.models import Counter, CounterState
@@ -107,20 +109,32 @@ def _after_commit(hall_id: int, seq: int | None) -> None:
 
 
 def alert_check_may_change(*, hall_id: int, kind: str, business_type_id: int | None) -> bool:
-    """After commit: may this event have raised or cleared one of the hall's checked alerts?"""
+    """After commit: may this event have raised or cleared one of the hall's checked alerts?
+    One query (two when no open counter serves an arrival's business)."""
     if kind in ARRIVING:
-        hall = Hall.objects.filter(pk=hall_id).only("waiting_alert_threshold", "timezone").first()
+        open_here = Counter.objects.filter(
+            hall_id=OuterRef("pk"), state=CounterState.OPEN, business_types=business_type_id
+        )
+        waiting = (
+            Ticket.objects.filter(
+                hall_id=OuterRef("pk"), business_type_id=business_type_id, status=Status.WAITING
+            )
+            .order_by()
+            .values("hall_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        hall = (
+            Hall.objects.filter(pk=hall_id)
+            .only("waiting_alert_threshold", "timezone")
+            .annotate(open_here=Exists(open_here), waiting=Coalesce(Subquery(waiting), 0))
+            .first()
+        )
         if hall is None:
             return False
-        open_here = Counter.objects.filter(
-            hall_id=hall_id, state=CounterState.OPEN, business_types=business_type_id
-        )
-        if not open_here.exists() and hall_staffed_today(hall=hall, now=timezone.now()):
+        if not hall.open_here and hall_staffed_today(hall=hall, now=timezone.now()):
             return True  # someone waits and no open counter serves them (alert_conditions)
-        waiting = Ticket.objects.filter(
-            hall_id=hall_id, business_type_id=business_type_id, status=Status.WAITING
-        ).count()
-        return waiting > hall.waiting_alert_threshold
+        return hall.waiting > hall.waiting_alert_threshold
     if kind in CLEARING:
         open_alert = ManagerAlert.objects.filter(
             hall_id=hall_id, cleared_at__isnull=True, kind__in=CHECKED_KINDS

@@ -588,7 +588,8 @@ def bench(args, env, var_dir: Path) -> dict:
         log = open(var_dir / "server.log", "wb")  # noqa: SIM115 - closed with the server
         server = subprocess.Popen(cmd, cwd=ROOT, env=server_env, stdout=log, stderr=log)
         if args.board == "worker":  # the Procfile's worker, which computes the boards
-            wcmd = [PY, "-m", "celery", "-A", "config", "worker", "--concurrency=1", "-l", "WARN"]
+            wcmd = [PY, "-m", "celery", "-A", "config", "worker", "--concurrency=1"]
+            wcmd += ["--loglevel", "WARNING"]
             print(f"board in the worker: {' '.join(wcmd)}")
             worker = subprocess.Popen(wcmd, cwd=ROOT, env=server_env, stdout=log, stderr=log)
             children.append(worker)
