@@ -15,8 +15,6 @@ import threading
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from counters.models import Counter, CounterState
@@ -86,7 +84,7 @@ def alerts_after_event(*, event, ticket=None, counter=None) -> None:
         entry = halls[event.hall_id] = {"last_seq": None, "notes": []}
     if relevant:
         business_type_id = ticket.business_type_id if ticket is not None else None
-        entry["notes"].append((event.kind, business_type_id))
+        entry["notes"].append((event.kind, business_type_id, _arrival_figures(event, ticket)))
     entry["last_seq"] = event.seq
     transaction.on_commit(functools.partial(_after_commit, event.hall_id, event.seq))
 
@@ -98,43 +96,60 @@ def _after_commit(hall_id: int, seq: int | None) -> None:
         return  # a later event of the same transaction follows, with its own callback
     del halls[hall_id]
     clearing_tested = False
-    for kind, business_type_id in dict.fromkeys(entry["notes"]):
+    for kind, business_type_id, figures in dict.fromkeys(entry["notes"]):
         if kind in CLEARING:  # they all ask the same question: "is a checked alert open?"
             if clearing_tested:
                 continue
             clearing_tested = True
-        if alert_check_may_change(hall_id=hall_id, kind=kind, business_type_id=business_type_id):
+        if alert_check_may_change(
+            hall_id=hall_id, kind=kind, business_type_id=business_type_id, figures=figures
+        ):
             alerts_check_soon(hall_id=hall_id)
             return
 
 
-def alert_check_may_change(*, hall_id: int, kind: str, business_type_id: int | None) -> bool:
+def _arrival_figures(event, ticket) -> tuple | None:
+    """From the rows in hand, for an issue: (hall, waiting, open counters serving it). The issue
+    service read the business type with its people ahead and its open counters (one query,
+    queueing.services.ticket_issue), and the new ticket holds it and the hall: the test after
+    commit then needs no query. None when they are not in hand (a customer put back)."""
+    if event.kind not in ARRIVING or ticket is None:
+        return None
+    if not (Ticket.hall.is_cached(ticket) and Ticket.business_type.is_cached(ticket)):
+        return None
+    business_type = ticket.business_type
+    ahead, counters_open = (
+        getattr(business_type, name, None) for name in ("ahead", "counters_open")
+    )
+    if ahead is None or counters_open is None:
+        return None
+    return ticket.hall, ahead + 1, counters_open
+
+
+def alert_check_may_change(
+    *, hall_id: int, kind: str, business_type_id: int | None, figures: tuple | None = None
+) -> bool:
     """After commit: may this event have raised or cleared one of the hall's checked alerts?
-    One query (two when no open counter serves an arrival's business)."""
+    An issue with its ``figures`` (``_arrival_figures``) costs no query while a counter serving
+    its business is open; otherwise one to three small queries."""
+    if kind in ARRIVING and figures is not None:
+        hall, waiting, counters_open = figures
+        if counters_open == 0 and hall_staffed_today(hall=hall, now=timezone.now()):
+            return True  # someone waits and no open counter serves them (alert_conditions)
+        return waiting > hall.waiting_alert_threshold
     if kind in ARRIVING:
-        open_here = Counter.objects.filter(
-            hall_id=OuterRef("pk"), state=CounterState.OPEN, business_types=business_type_id
-        )
-        waiting = (
-            Ticket.objects.filter(
-                hall_id=OuterRef("pk"), business_type_id=business_type_id, status=Status.WAITING
-            )
-            .order_by()
-            .values("hall_id")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        hall = (
-            Hall.objects.filter(pk=hall_id)
-            .only("waiting_alert_threshold", "timezone")
-            .annotate(open_here=Exists(open_here), waiting=Coalesce(Subquery(waiting), 0))
-            .first()
-        )
+        hall = Hall.objects.filter(pk=hall_id).only("waiting_alert_threshold", "timezone").first()
         if hall is None:
             return False
-        if not hall.open_here and hall_staffed_today(hall=hall, now=timezone.now()):
+        open_here = Counter.objects.filter(
+            hall_id=hall_id, state=CounterState.OPEN, business_types=business_type_id
+        )
+        if not open_here.exists() and hall_staffed_today(hall=hall, now=timezone.now()):
             return True  # someone waits and no open counter serves them (alert_conditions)
-        return hall.waiting > hall.waiting_alert_threshold
+        waiting = Ticket.objects.filter(
+            hall_id=hall_id, business_type_id=business_type_id, status=Status.WAITING
+        ).count()
+        return waiting > hall.waiting_alert_threshold
     if kind in CLEARING:
         open_alert = ManagerAlert.objects.filter(
             hall_id=hall_id, cleared_at__isnull=True, kind__in=CHECKED_KINDS
