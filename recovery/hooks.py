@@ -12,6 +12,7 @@ event). The wall's stream only reads.
 
 import functools
 import threading
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -158,12 +159,24 @@ def alert_check_may_change(
     return True
 
 
+# Per process: hall id -> time.monotonic() until which a check this process sent is on its way.
+_sent_until: dict[int, float] = {}
+
+
 def alerts_check_soon(*, hall_id: int) -> None:
-    """Send the hall's check, unless one is already on its way (eager Celery: run it now)."""
+    """Send the hall's check, unless one is already on its way (eager Celery: run it now).
+
+    "On its way" is asked of this process first (a busy hall's every call would otherwise cost
+    a cache round trip), then of the cache, which the hall's other processes share."""
     delay = settings.ALERT_CHECK_DELAY_SECONDS
     if not check_hall_alerts.app.conf.task_always_eager:
+        now = time.monotonic()
+        if _sent_until.get(hall_id, 0.0) > now:
+            return
         key = f"alerts-check-pending:{hall_id}"
         if cache_get(key):
+            _sent_until[hall_id] = now + delay / 2  # sent by another process a moment ago
             return
         cache_set(key, True, delay)
+        _sent_until[hall_id] = now + delay
     task_send(check_hall_alerts, hall_id, countdown=delay)

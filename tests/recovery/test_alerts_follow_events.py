@@ -2,6 +2,8 @@
 alerts follow the events that can change them (recovery/hooks.py), after commit and after the
 live frames of the same change, and beat checks every hall each minute."""
 
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from counters.services import counter_call_next, counter_open, counter_pause, counter_resume
 from display.wall.stream import compute
 from hall.models import AuditEvent, EventKind
+from recovery import hooks
 from recovery.models import AlertKind, ManagerAlert
 from tests.conftest import counter
 from tests.factories import issue
@@ -130,3 +133,28 @@ def test_a_pause_begun_long_ago_raises_its_alert_and_resuming_clears_it(
     with django_capture_on_commit_callbacks(execute=True):
         counter_resume(counter_id=one.pk, user=clerk_a)
     assert open_alerts() == []
+
+
+def test_a_busy_halls_checks_are_sent_once_per_delay_and_process(hall, settings, monkeypatch):
+    """With a worker (not eager), the calls of a busy hall each ask for a check: one is sent per
+    ALERT_CHECK_DELAY_SECONDS, and repeats cost neither a cache call nor a task."""
+    settings.ALERT_CHECK_DELAY_SECONDS = 0.2
+    monkeypatch.setitem(hooks.check_hall_alerts.app.conf, "task_always_eager", False)
+    sent, cache_calls = [], []
+    monkeypatch.setattr(hooks, "task_send", lambda task, *args, **kw: sent.append(args))
+    real_get = hooks.cache_get
+    monkeypatch.setattr(hooks, "cache_get", lambda key: cache_calls.append(key) or real_get(key))
+    monkeypatch.setattr(hooks, "_sent_until", {})
+
+    for _ in range(5):
+        hooks.alerts_check_soon(hall_id=hall.pk)
+    assert sent == [(hall.pk,)] and len(cache_calls) == 1
+
+    hooks._sent_until.clear()  # another process: the cache says a check is on its way
+    hooks.alerts_check_soon(hall_id=hall.pk)
+    assert sent == [(hall.pk,)]
+
+    time.sleep(0.25)  # the delay is over: the next call sends the next check
+    hooks._sent_until.clear()
+    hooks.alerts_check_soon(hall_id=hall.pk)
+    assert sent == [(hall.pk,), (hall.pk,)]
