@@ -9,6 +9,7 @@ unique constraints on Ticket are the last.
 """
 
 import datetime
+import functools
 import math
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ from hall.i18n import localized_name
 from hall.models import ApologyPlace, ApologySource, EventKind, Role
 from hall.selectors import lane_settings_subquery, staff_role_subquery
 from hall.services import event_record, hall_lock_condition
+from hall.statements import PLACEHOLDER_ID, Statement
 from queueing import router
 from queueing.models import ACTIVE_STATUSES, Outcome, Slot, Status, Ticket
 from queueing.notices import phone_notices_queue
@@ -77,6 +79,38 @@ class Recall:
 _counter_halls: dict[int, int] = {}
 
 
+def _lock_read(*, counter_id: int, hall_id: int, user_id: int, routing: bool = False):
+    """``_lock``'s one statement (PostgreSQL: with the hall lock, and when ``routing`` the
+    counter's business types and the hall's lane settings)."""
+    # of=("self",): without it PostgreSQL locks the joined hall row too, FOR UPDATE, undoing the
+    # hall lock's NO KEY mode (see hall_lock).
+    rows = (
+        Counter.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("hall")
+        .annotate(role=staff_role_subquery(user_id=user_id, hall=OuterRef("hall_id")))
+        .filter(pk=counter_id)
+        .order_by()
+    )
+    if connection.vendor == "postgresql":
+        rows = rows.filter(hall_lock_condition(hall_id=hall_id))
+        if routing:
+            rows = rows.annotate(
+                skills=ArraySubquery(
+                    Counter.business_types.through.objects.filter(counter_id=OuterRef("pk"))
+                    .order_by()
+                    .values("businesstype_id")
+                ),
+                lane_settings=lane_settings_subquery(hall=OuterRef("hall_id")),
+            )
+    return rows[:1]
+
+
+# Compiled once per process (hall.statements): building them cost more CPU than running them.
+_LOCK_PLACEHOLDERS = {"counter_id": -7_300_002, "hall_id": PLACEHOLDER_ID, "user_id": -7_300_003}
+_LOCK = Statement(_lock_read, **_LOCK_PLACEHOLDERS)
+_LOCK_ROUTING = Statement(functools.partial(_lock_read, routing=True), **_LOCK_PLACEHOLDERS)
+
+
 def _lock(counter_id: int, *, user, opening: bool = False, routing: bool = False) -> Counter:
     """Lock the counter's hall, then the counter, and check the user may act on it.
 
@@ -100,28 +134,11 @@ def _lock(counter_id: int, *, user, opening: bool = False, routing: bool = False
         if hall_id is None:
             raise NotFound(_("No such counter."))
         _counter_halls[counter_id] = hall_id
-    # of=("self",): without it PostgreSQL locks the joined hall row too, FOR UPDATE, undoing the
-    # hall lock's NO KEY mode (see hall_lock).
-    rows = (
-        Counter.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("hall")
-        .annotate(role=staff_role_subquery(user=user, hall=OuterRef("hall_id")))
-        .filter(pk=counter_id)
-        .order_by()
-    )
     postgresql = connection.vendor == "postgresql"
-    if postgresql:
-        rows = rows.filter(hall_lock_condition(hall_id=hall_id))
-        if routing:
-            rows = rows.annotate(
-                skills=ArraySubquery(
-                    Counter.business_types.through.objects.filter(counter_id=OuterRef("pk"))
-                    .order_by()
-                    .values("businesstype_id")
-                ),
-                lane_settings=lane_settings_subquery(hall=OuterRef("hall_id")),
-            )
-    counter = rows.first()
+    statement = _LOCK_ROUTING if routing and postgresql else _LOCK
+    counter = statement.first(
+        counter_id=counter_id, hall_id=hall_id, user_id=getattr(user, "pk", None)
+    )
     if counter is not None and routing and not postgresql:
         counter.skills = list(counter.business_types.values_list("pk", flat=True).order_by())
         counter.lane_settings = None  # hall_policy reads them itself
@@ -141,19 +158,28 @@ def _lock(counter_id: int, *, user, opening: bool = False, routing: bool = False
     raise Refused(RULES[ACT_AT_COUNTER].refusal)
 
 
+def _window_read(*, counter_id: int):
+    # of=("self",): lock the ticket only. A bare FOR UPDATE also locked the joined business
+    # type row, which every ticket issued of that type must share-lock for its foreign key:
+    # issuing and serving deadlocked on PostgreSQL (tests/integration/test_concurrency_postgres.py).
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .filter(
+            Q(counter_id=counter_id, status__in=ACTIVE_STATUSES) | Q(window_counter_id=counter_id)
+        )
+        .select_related("business_type")
+    )
+
+
+_WINDOW = Statement(_window_read, counter_id=-7_300_004)
+
+
 def _active_ticket(counter: Counter) -> Ticket | None:
     """The counter's called or serving ticket, locked. One query, which also reads the
     counter's greeted and attended tickets (kept as ``counter.window_read``: a service that
     changes the counter's ticket hands the live frame its window, ``_window_in_hand``)."""
-    # of=("self",): lock the ticket only. A bare FOR UPDATE also locked the joined business
-    # type row, which every ticket issued of that type must share-lock for its foreign key:
-    # issuing and serving deadlocked on PostgreSQL (tests/integration/test_concurrency_postgres.py).
     window = {"active": None, Slot.GREETED: None, Slot.ATTENDED: None}  # live_window's keys
-    for ticket in (
-        Ticket.objects.select_for_update(of=("self",))
-        .filter(Q(counter=counter, status__in=ACTIVE_STATUSES) | Q(window_counter=counter))
-        .select_related("business_type")
-    ):
+    for ticket in _WINDOW.rows(counter_id=counter.pk):
         if ticket.status in ACTIVE_STATUSES and ticket.counter_id == counter.pk:
             ticket.counter = counter  # the row in hand, for whoever shows the ticket's counter
             window["active"] = ticket

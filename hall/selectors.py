@@ -25,14 +25,10 @@ def staff_role(*, user, hall: Hall, membership=NOT_READ) -> str | None:
     )
 
 
-def staff_role_subquery(*, user, hall):
-    """The user's membership role in ``hall`` (an ``OuterRef``), as a subquery to annotate a
-    row the caller reads anyway; pass it to ``staff_role(membership=...)``."""
-    return Subquery(
-        StaffMembership.objects.filter(user_id=getattr(user, "pk", None), hall=hall).values("role")[
-            :1
-        ]
-    )
+def staff_role_subquery(*, user_id: int | None, hall):
+    """The role in ``hall`` (an ``OuterRef``) of the user ``user_id``, as a subquery to annotate
+    a row the caller reads anyway; pass it to ``staff_role(membership=...)``."""
+    return Subquery(StaffMembership.objects.filter(user_id=user_id, hall=hall).values("role")[:1])
 
 
 def lane_settings_subquery(*, hall):

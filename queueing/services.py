@@ -32,6 +32,7 @@ from hall.models import (
     Role,
 )
 from hall.services import event_record, event_seq_take, hall_lock
+from hall.statements import PLACEHOLDER_ID, PLACEHOLDER_TEXT, PLACEHOLDER_TIME, Statement
 from queueing.estimates import board_cached, new_ticket_estimate
 from queueing.models import (
     OPEN_STATUSES,
@@ -98,6 +99,25 @@ def _suspending_incident():
     )
 
 
+def _issue_read(*, hall_id: int, code: str, now: datetime.datetime):
+    """The business type an issue is for, with its fault, people ahead and counters."""
+    return (
+        BusinessType.objects.filter(hall_id=hall_id, code=code, active=True)
+        .annotate(
+            suspended_by=Subquery(_suspending_incident()),
+            ahead=waiting_count(before=now),
+            **serving_counters(),
+        )
+        .order_by()[:1]
+    )
+
+
+# One query, compiled once per process (hall.statements): building it cost more than running it.
+_ISSUE_READ = Statement(
+    _issue_read, hall_id=PLACEHOLDER_ID, code=PLACEHOLDER_TEXT, now=PLACEHOLDER_TIME
+)
+
+
 def _refuse_suspended(business_type: BusinessType) -> None:
     incident = Incident.objects.get(pk=business_type.suspended_by)
     apology = incident.apology_en if in_english() else incident.apology_zh
@@ -131,15 +151,7 @@ def ticket_issue(
     role = admit(who=device or issued_by, hall=hall, action=ISSUE_TICKET)
     origin = Origin.KIOSK if device is not None else Origin.GREETER
 
-    business_type = (
-        BusinessType.objects.filter(hall=hall, code=business_type_code, active=True)
-        .annotate(
-            suspended_by=Subquery(_suspending_incident()),
-            ahead=waiting_count(before=now),
-            **serving_counters(),
-        )
-        .first()
-    )
+    business_type = _ISSUE_READ.first(hall_id=hall.pk, code=business_type_code, now=now)
     if business_type is None:
         raise BusinessTypeUnavailable(
             _("Unknown or inactive business type: %(code)s") % {"code": business_type_code},
