@@ -17,6 +17,10 @@ Guessing is throttled: ``device_pair`` refuses (429) while the hall has had
 ``THROTTLE_MINUTES``. With 31 symbols and 6 places (~887 million codes) and at most a few live at
 once, that leaves a guesser no chance worth the name. Every attempt is a ``PairingAttempt`` row;
 every code made and every pairing an audit event of the hall (no code and no token in it).
+
+The address counted is the request's ``REMOTE_ADDR``. Behind a reverse proxy that is the proxy's,
+so the per-address limit then acts for the whole hall (5 wrong codes in 10 minutes): strict, but
+it never lets a guesser through. (X-Forwarded-For is not read: a client can write it.)
 """
 
 import hashlib
@@ -29,7 +33,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
 from hall.auth import new_device_token
-from hall.errors import DomainError, InvalidInput
 from hall.models import Device, DevicePairing, EventKind, Hall, PairingAttempt
 from hall.services import event_record
 
@@ -41,21 +44,30 @@ ADDRESS_FAILURES_ALLOWED = 5
 HALL_FAILURES_ALLOWED = 30
 
 
-class PairingCodeWrong(InvalidInput):
-    code = "pairing_code_wrong"
+class PairingRefused(Exception):
+    """A code refused on a device's pairing page (``hall.views.pairing_page``): ``message`` and
+    ``status_code`` for the page. Not a ``DomainError``: no API endpoint answers it."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_message = _("The code was refused.")
+
+    def __init__(self, message=None):
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class PairingCodeWrong(PairingRefused):
     default_message = _(
         "This code is not valid for this hall: it may be mistyped, expired or already used. "
         "Ask the manager for a new code."
     )
 
 
-class PairingCodeOtherKind(InvalidInput):
-    code = "pairing_code_other_kind"
+class PairingCodeOtherKind(PairingRefused):
     default_message = _("This code is for another kind of device.")
 
 
-class PairingThrottled(DomainError):
-    code = "pairing_throttled"
+class PairingThrottled(PairingRefused):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_message = _("Too many wrong codes. Wait a few minutes, then try again.")
 
@@ -83,7 +95,7 @@ def device_link_make(*, device: Device, by) -> str:
     """A fresh token for ``device`` to put in its ready URL (shown once); the previous token of
     the device stops working. Lock: the device row, so two managers do not both show a token of
     which only one works."""
-    device = Device.objects.select_for_update().select_related("hall").get(pk=device.pk)
+    device = Device.objects.select_for_update(of=("self",)).select_related("hall").get(pk=device.pk)
     token = _token_replace(device)
     event_record(
         hall=device.hall,

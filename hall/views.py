@@ -17,10 +17,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from hall.access import DEVICE_COOKIE, REFUSALS, PairingNeeded
-from hall.errors import DomainError
 from hall.i18n import in_both_languages
 from hall.models import DeviceKind, Hall, Role, StaffMembership
-from hall.pairing import CODE_LENGTH, device_pair
+from hall.pairing import CODE_LENGTH, PairingRefused, device_pair
 
 # Which screens each role may open, in the order a newcomer would look for them.
 SCREENS = {
@@ -147,7 +146,7 @@ def pairing_page(request, needed: PairingNeeded):
                 address=request.META.get("REMOTE_ADDR") or None,
                 page=request.path,
             )
-        except DomainError as refusal:
+        except PairingRefused as refusal:
             error, status = refusal.message, refusal.status_code
         else:
             query = {k: v for k, v in request.GET.items() if k != "token"}
