@@ -7,6 +7,7 @@ from counters.api import counters as counters_api
 from counters.api import ratings as ratings_api
 from counters.views import rating_pad
 from display import api as display_api
+from display import devices as display_devices
 from display.wall import views as wall_views
 from display.wall.api import hourly as hourly_api
 from display.wall.api import metrics as metrics_api
@@ -137,6 +138,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("display/", include("display.urls")),
     path("wall/<slug:hall>/", wall_views.wall_page, name="wall"),
+    path("devices/<slug:hall>/", display_devices.devices_page, name="devices"),
     path("console/", include("counters.urls")),
     path("rate/<int:counter_id>/", rating_pad.rating_pad, name="rating-pad"),
     path("", include("reports.urls")),

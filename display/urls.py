@@ -8,5 +8,7 @@ app_name = "display"
 
 urlpatterns = [
     path("halls/<slug:code>/lobby/", views.lobby_display, name="lobby"),
-    path("counters/<int:counter_id>/", views.counter_display, name="counter"),
+    path("<slug:code>/counters/<int:number>/", views.counter_display, name="counter"),
+    # The first address of a counter's screen, by database id: redirects to the one above.
+    path("counters/<int:counter_id>/", views.counter_display_by_id, name="counter-by-id"),
 ]

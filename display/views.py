@@ -4,9 +4,15 @@ A page is a shell: the hall's name, the fixed labels, and where its scripts conn
 (``static/display/live.js``). Everything that moves comes from the WebSocket stream (snapshot,
 then events) or, while the socket is down, from the snapshot API.
 
-Who may open one: a display or kiosk device of the hall (``?token=<device token>``, which the
-scripts then use for the socket and the snapshot API too), or a signed-in member of its staff.
-Anyone else gets a plain 403 or 404 page that says why.
+Who may open one: a display or kiosk device of the hall (``?token=<device token>``, or the cookie
+of a browser paired as a display, which the scripts then use for the socket and the snapshot API
+too), or a signed-in member of its staff. Nobody at all gets the pairing page, where the one-time
+code from the manager's Devices page makes the browser a display (``hall.views.pairing_page``);
+anyone else a plain 403 or 404 page that says why.
+
+A counter's screen is addressed by its hall and number (``/display/<hall>/counters/<number>/``),
+which stays right when counters are re-created; the first address, by database id
+(``/display/counters/<id>/``), redirects there so screens installed with it keep working.
 
 The screens are bilingual signs: every label shows in Chinese and, under it, in English,
 whatever the browser's language. Labels are marked for translation with English msgids and
@@ -14,15 +20,16 @@ rendered in both languages here (``hall.i18n.in_both_languages``).
 """
 
 from django.conf import settings
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from counters.models import Counter
-from hall.access import SEE_HALL, admit, hall_named, not_found, page_caller
+from hall.access import SEE_HALL, admit, device_page_caller, hall_named, not_found
 from hall.i18n import in_both_languages
-from hall.models import Hall
+from hall.models import DeviceKind, Hall
 from hall.views import refusal_page
 from queueing.wait_words import LABELS as WAIT_LABELS
 
@@ -95,19 +102,37 @@ SCREEN = _("This screen cannot open")
 def lobby_display(request, code: str):
     """/display/halls/<code>/lobby/: the lobby TV (calls, counters, queue, notices, voice)."""
     hall = hall_named(code, say_code=False)  # an unknown hall is 404 whatever the token
-    who, token = page_caller(request)
+    who, token = device_page_caller(request, hall=hall, kind=DeviceKind.DISPLAY)
     admit(who=who, hall=hall, action=SEE_HALL)
     stream = {"stream": "hall", "ws": f"/ws/halls/{hall.code}/display/", "counter": None}
     return _page(request, "display/lobby.html", hall=hall, token=token, stream=stream)
 
 
+def counter_display_url(counter: Counter) -> str:
+    """The address of ``counter``'s screen (without a token)."""
+    return reverse("display:counter", args=[counter.hall.code, counter.number])
+
+
 @refusal_page(screen=SCREEN, template="display/refused.html")
-def counter_display(request, counter_id: int):
-    """/display/counters/<id>/: the small screen above one counter."""
+def counter_display_by_id(request, counter_id: int):
+    """/display/counters/<id>/: the first address of a counter's screen, kept for the screens
+    installed with it: a redirect (302, not permanent: a counter's number may change) to its
+    address by hall and number, with the query (the token) kept."""
     counter = Counter.objects.select_related("hall").filter(pk=counter_id).first()
     if counter is None:
         raise not_found(_("No such counter."))
-    who, token = page_caller(request)
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponseRedirect(counter_display_url(counter) + (f"?{query}" if query else ""))
+
+
+@refusal_page(screen=SCREEN, template="display/refused.html")
+def counter_display(request, code: str, number: int):
+    """/display/<hall>/counters/<number>/: the small screen above one counter."""
+    hall = hall_named(code, say_code=False)  # an unknown hall is 404 whatever the token
+    counter = Counter.objects.select_related("hall").filter(hall=hall, number=number).first()
+    if counter is None:
+        raise not_found(_("No such counter."))
+    who, token = device_page_caller(request, hall=hall, kind=DeviceKind.DISPLAY)
     admit(who=who, hall=counter.hall, action=SEE_HALL)
     stream = {
         "stream": "counter",

@@ -23,6 +23,14 @@ rate a ticket they served; only a manager issues outside opening hours.
 greeter *sees* the hall's incidents (``SEE_INCIDENTS``: the list, the apologies on the kiosk,
 tablet and displays) but may not report, acknowledge or resolve one (``HANDLE_INCIDENT``: the
 hall's clerks and managers, who are at the systems and answer for the fault).
+
+**Devices' pages** (issue 17): a device page (kiosk, lobby or counter display, rating pad) asks
+``device_page_caller``: the device of its ``?token=``, else of the browser's device cookie (set
+when the browser was paired), else the signed-in person. Nobody at all, or a token that no
+longer works, is ``PairingNeeded``: the page answers with its pairing page, where a one-time code
+from the hall's manager (``MANAGE_DEVICES``) binds the browser to a device
+(``hall.pairing.device_pair``). The code is the credential there: whoever holds a live one may
+enter it, once, on a page of its hall and kind.
 """
 
 from dataclasses import dataclass
@@ -89,6 +97,7 @@ OPEN_GREETER = "greeter.open"
 OPEN_KIOSK = "kiosk.open"
 OPEN_PLANNER = "planner.open"
 OPEN_RATING_PAD = "rating_pad.open"
+MANAGE_DEVICES = "device.manage"  # register devices, show their set-up links and pairing codes
 
 RULES: dict[str, Rule] = {
     SEE_HALL: Rule(
@@ -174,6 +183,7 @@ RULES: dict[str, Rule] = {
         _("This device is not a rating pad of this hall."),
         _("The rating pad needs a rating pad token (?token=…) or a staff sign-in."),
     ),
+    MANAGE_DEVICES: Rule((Role.MANAGER,), (), _("Setting up devices is for this hall's managers.")),
 }
 
 
@@ -267,3 +277,43 @@ def page_caller(request) -> tuple[object, str]:
             raise Refused(_("This device token is unknown or disabled."))
         return device, token
     return request.user, ""
+
+
+# The browser of a paired device keeps its token in this cookie, scoped to the page it was
+# paired on (``hall.views.pairing_page``): opening that page bare again still finds the device.
+DEVICE_COOKIE = "hallq_device"
+
+
+class PairingNeeded(Refused):
+    """A device page opened by nobody, or with a token that no longer works: the page answers
+    with its pairing page for a ``kind`` device of ``hall`` (``hall.views.refusal_page``).
+    ``message``: why the token given was refused, if one was."""
+
+    def __init__(self, message=None, *, hall: Hall, kind: str):
+        super().__init__(message or _("This screen is not set up yet."))
+        self.hall, self.kind, self.token_refused = hall, kind, message is not None
+
+
+def device_page_caller(request, *, hall: Hall, kind: str) -> tuple[object, str]:
+    """Who opens the page of a ``kind`` device of ``hall``: the device of the ``?token=`` (and
+    the token, for the page's scripts), else of the device cookie, else the signed-in person
+    (and ""); ``PairingNeeded`` for nobody, or for a token given that no longer works."""
+    token = request.GET.get("token", "")
+    if token:
+        device = device_for_token(token)
+        if device is None:
+            raise PairingNeeded(
+                _("This device token is unknown or disabled."), hall=hall, kind=kind
+            )
+        return device, token
+    cookie = request.COOKIES.get(DEVICE_COOKIE, "")
+    device = device_for_token(cookie) if cookie else None
+    if device is not None:
+        return device, cookie
+    if request.user.is_authenticated:
+        return request.user, ""
+    if cookie:
+        raise PairingNeeded(
+            _("This screen's set-up is no longer valid: pair it again."), hall=hall, kind=kind
+        )
+    raise PairingNeeded(hall=hall, kind=kind)

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from hall.models import (
@@ -6,8 +8,11 @@ from hall.models import (
     AuditEvent,
     BusinessType,
     Device,
+    DeviceKind,
+    DevicePairing,
     Hall,
     LaneSetting,
+    PairingAttempt,
     StaffMembership,
     StandardPhrase,
 )
@@ -118,22 +123,60 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
 
 
+# The page a new device of each kind opens first (the Devices page lists every other one).
+FIRST_PAGES = {
+    DeviceKind.KIOSK: ("kiosk", lambda hall: [hall.code]),
+    DeviceKind.DISPLAY: ("display:lobby", lambda hall: [hall.code]),
+}
+
+
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "hall", "active", "created_at", "last_seen_at"]
+    """Devices. A new one's ready URL is shown once on saving; its QR code, its other pages and
+    pairing codes are on the hall's Devices page (display/devices.py), linked from each row."""
+
+    list_display = ["name", "kind", "hall", "active", "created_at", "last_seen_at", "set_up"]
     list_filter = ["hall", "kind", "active"]
-    readonly_fields = ["created_at", "last_seen_at"]
+    readonly_fields = ["created_at", "last_seen_at", "set_up"]
+
+    @admin.display(description=_("Set up"))
+    def set_up(self, device):
+        if device.pk is None:
+            return "-"
+        url = reverse("devices", args=[device.hall.code])
+        return format_html('<a href="{}">{}</a>', url, _("Link, QR code or pairing code"))
 
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        device, token = device_register(hall=obj.hall, kind=obj.kind, name=obj.name)
-        obj.pk, obj.token_hash = device.pk, device.token_hash
-        self.message_user(
-            request,
-            _("Device token (shown only now; enter it on the device): %(token)s")
-            % {"token": token},
+        device, token = device_register(
+            hall=obj.hall, kind=obj.kind, name=obj.name, by=request.user
         )
+        obj.pk, obj.token_hash = device.pk, device.token_hash
+        devices_page = reverse("devices", args=[obj.hall.code])
+        if obj.kind in FIRST_PAGES:
+            name, args = FIRST_PAGES[obj.kind]
+            ready = request.build_absolute_uri(
+                f"{reverse(name, args=args(obj.hall))}?token={token}"
+            )
+            message = format_html(
+                _(
+                    "Ready URL of the device (shown only now; open it on the device): {url} · "
+                    'its QR code and other pages: <a href="{page}">Devices page</a>'
+                ),
+                url=ready,
+                page=devices_page,
+            )
+        else:
+            message = format_html(
+                _(
+                    "Device token (shown only now): {token} · its ready URLs for each counter "
+                    'and their QR codes: <a href="{page}">Devices page</a>'
+                ),
+                token=token,
+                page=devices_page,
+            )
+        self.message_user(request, message)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -156,6 +199,25 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "hall", "kind", "ticket_id", "counter_id", "actor", "device"]
     list_filter = ["hall", "kind"]
     date_hierarchy = "created_at"
+
+
+@admin.register(DevicePairing)
+class DevicePairingAdmin(ReadOnlyAdmin):
+    """The pairing codes made (never the code itself: only its hash is kept)."""
+
+    list_display = ["created_at", "hall", "device", "created_by", "expires_at", "used_at"]
+    list_filter = ["hall"]
+    list_select_related = ["hall", "device", "created_by"]
+    exclude = ["code_hash"]
+
+
+@admin.register(PairingAttempt)
+class PairingAttemptAdmin(ReadOnlyAdmin):
+    """Every code entered on a device page, right or wrong: who tried, where, and how it went."""
+
+    list_display = ["at", "hall", "page", "address", "outcome", "paired"]
+    list_filter = ["hall", "paired", "outcome"]
+    date_hierarchy = "at"
 
 
 @admin.register(ApologyRecord)

@@ -154,10 +154,22 @@ def hall_create(*, code: str, name: str, timezone_name: str = "Asia/Shanghai", *
 
 
 @transaction.atomic
-def device_register(*, hall: Hall, kind: DeviceKind | str, name: str = "") -> tuple[Device, str]:
-    """Register a kiosk or display; returns the device and its token, shown only this once."""
+def device_register(
+    *, hall: Hall, kind: DeviceKind | str, name: str = "", by=None
+) -> tuple[Device, str]:
+    """Register a kiosk, display or rating pad; returns the device and its token, shown only
+    this once. ``by``: the person who registered it (the manager's page, the admin), recorded
+    in an audit event; the commands and the demo register without one."""
     if kind not in DeviceKind.values:
         raise ValueError(f"kind must be one of {', '.join(DeviceKind.values)}")
     token, token_hash = new_device_token()
     device = Device.objects.create(hall=hall, kind=kind, name=name, token_hash=token_hash)
+    if by is not None:
+        event_record(
+            hall=hall,
+            kind=EventKind.DEVICE_REGISTERED,
+            actor=by,
+            device=device,
+            data={"device": device.pk, "kind": device.kind, "name": device.name},
+        )
     return device, token

@@ -97,6 +97,7 @@ def world(db, hall, other_hall, greeter, clerk_a, manager, outsider, django_user
         "complaint_id": complaint.pk,
         "token": ticket.public_token,
         "code": "payment",
+        "number": counter.number,
     }
     return {"users": users, "devices": devices, "values": values}
 
@@ -135,7 +136,7 @@ def _api_answer(world, principal, method, path) -> int:
 def _page_answer(world, principal, route) -> int:
     client, query = _client(world, principal, page=True)
     values = world["values"]
-    if route.startswith("display/halls/"):  # the lobby's <code> is the hall's
+    if route.startswith("display/"):  # a display's <code> is the hall's
         values = {**values, "code": values["hall"]}
     url = "/" + _fill(route, values) + query
     return client.get(url).status_code
@@ -232,7 +233,10 @@ PAGE_TABLE: dict[str, tuple[int, ...]] = {
     "console/counters/<int:counter_id>/incidents/": (302, 302, 302, 302, 403, 200, 403, 403, 200),
     "console/counters/<int:counter_id>/panel/": (302, 302, 302, 302, 403, 403, 403, 403, 200),
     "console/counters/<int:counter_id>/transfer/": (302, 302, 302, 302, 403, 403, 403, 403, 200),
-    "display/counters/<int:counter_id>/": (403, 200, 200, 403, 200, 200, 403, 403, 200),
+    # The first address of a counter's screen: a redirect to the one by hall and number.
+    "display/counters/<int:counter_id>/": (302, 302, 302, 302, 302, 302, 302, 302, 302),
+    "display/<slug:code>/counters/<int:number>/": (403, 200, 200, 403, 200, 200, 403, 403, 200),
+    "devices/<slug:hall>/": (302, 302, 302, 302, 403, 403, 403, 403, 200),
     "display/halls/<slug:code>/lobby/": (403, 200, 200, 403, 200, 200, 403, 403, 200),
     "greeter/<slug:hall>/": (302, 302, 302, 302, 200, 403, 403, 403, 200),
     "greeter/<slug:hall>/queue/": (302, 302, 302, 302, 200, 403, 403, 403, 200),

@@ -3,7 +3,9 @@
 Who may open it: a rating pad device of the counter's hall (``?token=<rating pad token>``; the
 page's script then rates with ``Authorization: Device <token>`` and listens with ``?token=``), or
 a signed-in member of the hall's staff (to try it out; the service refuses a clerk rating a
-ticket they served themselves). Anyone else gets a page that says why.
+ticket they served themselves). Nobody at all gets the pairing page, where a one-time code from
+the manager's Devices page makes the browser the pad (``hall.views.pairing_page``); anyone else a
+page that says why.
 
 The page (``static/counters/rating_pad.js``) listens to the counter's stream
 (``/ws/counters/<id>/display/``). When the counter finishes a ticket (``ticket.done``) it asks
@@ -24,9 +26,9 @@ from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter, Rating
 from counters.satisfaction import RatingReason
-from hall.access import OPEN_RATING_PAD, admit, not_found, page_caller
+from hall.access import OPEN_RATING_PAD, admit, device_page_caller, not_found
 from hall.i18n import in_both_languages
-from hall.models import Hall
+from hall.models import DeviceKind, Hall
 from hall.views import refusal_page
 
 QUESTION_SECONDS = 30
@@ -57,7 +59,7 @@ LABELS = {
 
 def _admit(request, hall: Hall) -> str:
     """The rating pad token the page's scripts should use, or "" for a signed-in staff member."""
-    who, token = page_caller(request)
+    who, token = device_page_caller(request, hall=hall, kind=DeviceKind.RATING_PAD)
     admit(who=who, hall=hall, action=OPEN_RATING_PAD)
     return token
 

@@ -27,6 +27,7 @@ from hall.models.incidents import (
     IncidentMode,
     IncidentSeverity,
 )
+from hall.models.pairing import DevicePairing, PairingAttempt
 
 __all__ = [
     "LANE_LABELS",
@@ -37,6 +38,7 @@ __all__ = [
     "BusinessType",
     "Department",
     "Device",
+    "DevicePairing",
     "DeviceKind",
     "EventKind",
     "EventSequence",
@@ -47,6 +49,7 @@ __all__ = [
     "IncidentMode",
     "IncidentSeverity",
     "LaneSetting",
+    "PairingAttempt",
     "PhraseStep",
     "Role",
     "StaffMembership",

@@ -297,6 +297,10 @@ class EventKind(models.TextChoices):
     RATING_RECORDED = "rating.recorded", _("satisfaction rating recorded")
     ALERT_RAISED = "alert.raised", _("alert raised")
     ALERT_CLEARED = "alert.cleared", _("alert cleared")
+    DEVICE_REGISTERED = "device.registered", _("device registered")
+    DEVICE_LINK_MADE = "device.link_made", _("device set-up link made")
+    DEVICE_PAIRING_CODE = "device.pairing_code", _("device pairing code made")
+    DEVICE_PAIRED = "device.paired", _("device paired")
 
 
 class AuditEvent(models.Model):

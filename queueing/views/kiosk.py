@@ -1,8 +1,9 @@
 """The ticket kiosk: /kiosk/<hall>/, a touch screen at the hall's entrance.
 
-Who may open it: a kiosk device of the hall (``?token=<kiosk device token>``; the page's script
-then issues with ``Authorization: Device <token>``), or a signed-in greeter or manager of the
-hall (the page then issues with the session). Anyone else gets a page that says why.
+Who may open it: a kiosk device of the hall (``?token=<kiosk device token>``, or the cookie of a
+browser paired as one; the page's script then issues with ``Authorization: Device <token>``), or
+a signed-in greeter or manager of the hall (the page then issues with the session). Nobody at all
+gets the pairing page (``hall.views.pairing_page``); anyone else a page that says why.
 
 The page is one shell with three steps (welcome → confirm → ticket) driven by kiosk.js. What it
 reads is rendered here: the board of business types (``kiosk-board``, refreshed every
@@ -32,8 +33,8 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from hall.access import OPEN_KIOSK, admit, hall_named, page_caller
-from hall.models import Hall, IncidentMode
+from hall.access import OPEN_KIOSK, admit, device_page_caller, hall_named, page_caller
+from hall.models import DeviceKind, Hall, IncidentMode
 from hall.selectors import incident_affects, incident_public, open_incidents
 from hall.views import refusal_page
 from queueing.models import SELF_DECLARABLE_REASONS, PriorityReason
@@ -65,11 +66,14 @@ SCRIPT_STRINGS = {
 }
 
 
-def _admit(request, code: str) -> tuple[Hall, str]:
+def _admit(request, code: str, *, page: bool = False) -> tuple[Hall, str]:
     """The hall, and the kiosk device token the page should issue with ("" for a greeter or
-    manager)."""
+    manager). ``page``: the kiosk page itself, which answers nobody with its pairing page."""
     hall = hall_named(code, say_code=False)  # an unknown hall is 404 whatever the token
-    who, token = page_caller(request)
+    if page:
+        who, token = device_page_caller(request, hall=hall, kind=DeviceKind.KIOSK)
+    else:
+        who, token = page_caller(request)
     admit(who=who, hall=hall, action=OPEN_KIOSK)
     return hall, token
 
@@ -114,7 +118,7 @@ def _with_token(url: str, token: str) -> str:
 
 @refusal_page(screen=SCREEN, template="queueing/kiosk_refused.html")
 def kiosk(request, hall: str):
-    hall_obj, token = _admit(request, hall)
+    hall_obj, token = _admit(request, hall, page=True)
     idle_s, printed_idle_s = _idle_seconds(request)
     config = {
         "issue_url": reverse("ticket-issue", args=[hall_obj.code]),

@@ -51,11 +51,22 @@ def test_a_kiosk_of_the_hall_may_show_the_lobby_too(hall, kiosk):
 
 def test_the_counter_page_streams_that_counter(hall, display_device):
     counter = Counter.objects.get(hall=hall, number=3)
-    response = Client().get(f"/display/counters/{counter.pk}/?token={display_device.token}")
+    response = Client().get(f"/display/h1/counters/3/?token={display_device.token}")
     assert response.status_code == 200
     config = page_config(response)
     assert (config["stream"], config["counter"]) == ("counter", counter.pk)
     assert config["ws"] == f"/ws/counters/{counter.pk}/display/"
+
+
+def test_a_screen_installed_with_the_counters_id_is_sent_to_its_hall_and_number(
+    hall, display_device
+):
+    counter = Counter.objects.get(hall=hall, number=3)
+    client = Client()
+    response = client.get(f"/display/counters/{counter.pk}/?token={display_device.token}&x=1")
+    assert response.status_code == 302
+    assert response["Location"] == f"/display/h1/counters/3/?token={display_device.token}&x=1"
+    assert client.get(response["Location"]).status_code == 200
 
 
 def test_a_signed_in_clerk_of_the_hall_needs_no_token(hall, clerk_a):
@@ -69,7 +80,7 @@ def test_a_signed_in_clerk_of_the_hall_needs_no_token(hall, clerk_a):
 @pytest.mark.parametrize(
     ("who", "status", "says"),
     [
-        ("nobody", 403, "needs a device token"),
+        ("nobody", 403, "Enter the pairing code"),
         ("bad token", 403, "This device token is unknown or disabled"),
         ("other hall's display", 403, "not a display or kiosk of this hall"),
         ("other hall's manager", 403, "您不是本营业厅的工作人员"),
@@ -95,10 +106,12 @@ def test_an_unknown_hall_or_counter_is_a_404_page(hall, display_device):
         client.get(f"/display/halls/nowhere/lobby/?token={display_device.token}").status_code == 404
     )
     assert client.get(f"/display/counters/999999/?token={display_device.token}").status_code == 404
+    assert client.get(f"/display/h1/counters/99/?token={display_device.token}").status_code == 404
+    assert client.get(f"/display/h9/counters/1/?token={display_device.token}").status_code == 404
+    assert client.get("/display/h1/counters/99/").status_code == 404  # no pairing for no counter
 
 
 def test_the_pages_load_nothing_from_off_this_host(hall, display_device):
-    counter = Counter.objects.get(hall=hall, number=1)
-    for url in ("/display/halls/h1/lobby/", f"/display/counters/{counter.pk}/"):
+    for url in ("/display/halls/h1/lobby/", "/display/h1/counters/1/"):
         html = Client().get(f"{url}?token={display_device.token}").content.decode()
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), url

@@ -150,7 +150,9 @@ def test_the_displays_carry_the_incident_labels_and_the_counters_business(
     assert "data-incidents" in lobby.content.decode()
 
     c1 = counter(hall, 1)
-    page = client.get(reverse("display:counter", args=[c1.pk]) + f"?token={display_device.token}")
+    page = client.get(
+        reverse("display:counter", args=[hall.code, c1.number]) + f"?token={display_device.token}"
+    )
     assert sorted(page.context["config"]["business_types"]) == ["payment", "topup"]
     assert "data-counter-incident" in page.content.decode()
 

@@ -184,9 +184,7 @@ class HallApi:
         return f"{self.base}/display/halls/demo/lobby/?token={self.display_token}"
 
     def counter_url(self, number):
-        return (
-            f"{self.base}/display/counters/{self.counter_ids[number]}/?token={self.display_token}"
-        )
+        return f"{self.base}/display/demo/counters/{number}/?token={self.display_token}"
 
 
 @pytest.fixture

@@ -200,7 +200,8 @@ def test_lobby_shows_reconnecting_and_stays_true_while_the_socket_is_down(hall, 
 @pytest.mark.parametrize(
     ("path", "status", "text"),
     [
-        ("/display/halls/demo/lobby/", 403, "需要设备令牌"),
+        # Nobody, or a token that no longer works: the pairing page (tests/e2e/test_pairing.py).
+        ("/display/halls/demo/lobby/", 403, "设置此屏幕"),
         ("/display/halls/demo/lobby/?token=not-a-token", 403, "设备令牌无效"),
         ("/display/halls/nowhere/lobby/?token=x", 404, "没有这个营业厅"),
         ("/display/counters/999999/?token=x", 404, "没有这个窗口"),
@@ -209,7 +210,7 @@ def test_lobby_shows_reconnecting_and_stays_true_while_the_socket_is_down(hall, 
 def test_a_display_page_without_the_right_to_see_it_says_why(demo_server, page, path, status, text):
     response = page.goto(demo_server["base"] + path)
     assert response.status == status
-    expect(page.locator(".refused-message")).to_contain_text(text)
+    expect(page.locator(".refused-message, .pairing").first).to_contain_text(text)
 
 
 def test_a_signed_in_manager_may_open_the_lobby_display_without_a_token(demo_server, page):

@@ -56,11 +56,13 @@ def test_a_clerk_may_not_use_the_kiosk(client, hall, clerk_a):
 
 
 def test_nobody_signed_in_without_a_token_is_told_how_to_open_it(client, hall):
+    """Issue 17: the pairing page, for the code from the manager's Devices page, and the way
+    for staff to sign in instead."""
     response = client.get(kiosk_url())
 
     assert response.status_code == 403
     page = response.content.decode()
-    assert "kiosk device token" in page
+    assert "Enter the pairing code" in page and 'name="code"' in page
     assert reverse("login") in page
 
 

@@ -34,6 +34,7 @@ class Command(BaseCommand):
         out(f"  Hall wall            {base}/wall/{hall.code}/         (manager / {DEMO_PASSWORD})")
         out(f"  Daily report         {base}/reports/{hall.code}/      (manager / {DEMO_PASSWORD})")
         out(f"  Planner              {base}/planner/{hall.code}/      (manager / {DEMO_PASSWORD})")
+        out(f"  Devices (set-up)     {base}/devices/{hall.code}/      (manager / {DEMO_PASSWORD})")
         out(f"  API docs (Swagger)   {base}/api/v1/docs/")
         out(f"  Admin                {base}/admin/            (manager / {DEMO_PASSWORD})")
         out(f"  Business types       {base}/api/v1/halls/{hall.code}/business-types/")
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         display = f"?token={tokens['display']}"
         out(f"  Lobby display        {base}/display/halls/{hall.code}/lobby/{display}")
         for counter in Counter.objects.filter(hall=hall).order_by("number"):
-            url = f"{base}/display/counters/{counter.pk}/{display}"
+            url = f"{base}/display/{hall.code}/counters/{counter.number}/{display}"
             out(f"  Counter {counter.number} display    {url}")
         pad = f"?token={tokens['rating_pad']}"
         for counter in Counter.objects.filter(hall=hall).order_by("number"):
