@@ -12,7 +12,7 @@ from counters.models import Counter, CounterState, Interruption
 from hall.access import ACT_AT_COUNTER, admit_to_hall_of
 from hall.models import AuditEvent, BusinessType, EventKind, Hall, PhraseStep, StandardPhrase
 from queueing import router
-from queueing.models import PriorityReason, Slot, Status, Ticket
+from queueing.models import ACTIVE_STATUSES, PriorityReason, Slot, Status, Ticket
 from queueing.selectors import counter_window
 
 # Customers the clerk must help actively and explain to patiently (主动搀扶、耐心解释).
@@ -107,8 +107,14 @@ WAITING_SHOWN = 6
 def counter_waiting(*, counter: Counter) -> tuple[list[Ticket], int]:
     """The waiting tickets ``counter`` may call, in issue order (at most ``WAITING_SHOWN``), and
     how many there are. As the router sees them: its business types, not pinned to another
-    counter, not greeted at another counter (a promise), VIP only at a VIP-only counter. Its own
-    greeted and attended tickets are shown apart, in its window, so they are left out here."""
+    counter, VIP only at a VIP-only counter, not greeted at another counter unless that counter
+    is busy and the hall lets the greeting bind the order rather than the counter (issue 16: a
+    free counter takes a busy one's promise). Its own greeted and attended tickets are shown
+    apart, in its window, so they are left out here. ``counter.hall`` loaded."""
+    slots = Q(window_slot__isnull=True) | Q(window_slot=Slot.ATTENDED)
+    if not counter.hall.greeting_binds_counter:
+        busy = Ticket.objects.filter(counter=OuterRef("window_counter"), status__in=ACTIVE_STATUSES)
+        slots |= Q(window_slot=Slot.GREETED) & Exists(busy)
     waiting = (
         Ticket.objects.filter(
             hall_id=counter.hall_id,
@@ -116,7 +122,7 @@ def counter_waiting(*, counter: Counter) -> tuple[list[Ticket], int]:
             business_type__in=counter.business_types.all(),
         )
         .filter(Q(pinned_counter__isnull=True) | Q(pinned_counter=counter.pk))
-        .filter(Q(window_slot__isnull=True) | Q(window_slot=Slot.ATTENDED))
+        .filter(slots)
         .exclude(window_counter=counter.pk)
     )
     if counter.vip_mode == router.VipMode.VIP_ONLY:

@@ -24,8 +24,11 @@ live system's code, never a copy):
 * An open idle counter calls at once. A paused counter calls again when its pause is expected to
   end: ``PAUSE_ASSUMED_S`` after it began (when the state says), and at least
   ``PAUSE_MIN_REMAINING_S`` from now; a pause's length is not known in advance, so this is an
-  assumption. Closed counters do not come back within the forecast (staffing changes are the
-  planner's business, not the estimate's).
+  assumption. A counter closed during the day after being staffed (``closed_since``: its clerk
+  signed out, mostly for a meal break) is back ``BREAK_ASSUMED_S`` after it closed, at least
+  ``PAUSE_MIN_REMAINING_S`` from now, again an assumption (the hall keeps no rota). Other
+  closed counters (not staffed yet today) do not come back within the forecast: staffing is
+  the planner's business, not the estimate's.
 * Each counter that frees up calls through the router with its window (greeted, attended) kept
   exactly as the live system keeps it: a greeted ticket waits for its own counter.
 * Later arrivals in lanes that may overtake (a lane with a higher weight than the lowest, a strict
@@ -78,6 +81,11 @@ from queueing import router
 
 PAUSE_ASSUMED_S = 10 * 60.0  # a pause (phone call, fetching materials) is assumed to last this
 PAUSE_MIN_REMAINING_S = 60.0  # a pause past its assumed length ends soon, not now
+# A counter that closed during the day after being staffed (its clerk signed out: a meal
+# break, mostly) is assumed back this long after it closed, and not before a minute from now.
+# An assumption like the pause's: the hall keeps no rota. Measured on the lanes scenario
+# (deploy/bench/results/estimates.md, issue 16), where it matters the most.
+BREAK_ASSUMED_S = 60 * 60.0
 RESIDUAL_FLOOR = 0.05  # the expected remaining service is at least this share of the mean
 HORIZON_S = 24 * 3600.0  # nothing is forecast further ahead than this
 # ``replays=AUTO``: the median of up to SAMPLED_REPLAYS sampled replays, stopping once they have
@@ -111,6 +119,9 @@ class CounterState:
     serving_since: float | None = None  # when its current customer was called; None: idle
     serving_business_type: Hashable | None = None
     paused_since: float | None = None  # when its pause began (paused counters); None: unknown
+    # Closed counters: when it closed, if it closed during today's service day after being
+    # staffed (a break: it is expected back); None: not staffed yet today, or not known.
+    closed_since: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +172,8 @@ def forecast_new(
     state: HallState, business_type: Hashable, lane: str = "normal", *, replays: int | str = 0
 ) -> float | None:
     """Expected seconds until a ticket of ``business_type`` in ``lane`` issued now is called;
-    None when no open or paused counter can ever serve it (an honest "unknown")."""
+    None when no open or paused counter (nor one closed for a break) can ever serve it (an
+    honest "unknown")."""
     return forecast_new_many(state, [(business_type, lane)], replays=replays)[(business_type, lane)]
 
 
@@ -374,7 +386,7 @@ class _Run:
         self.calls_at: dict = {}  # target -> router calls made when it was called
         self.k = 1 + state.policy.window_depth
         self.mean = state.service_mean
-        self.counters = [c for c in state.counters if c.state in (OPEN, PAUSED)]
+        self.counters = [c for c in state.counters if c.state in (OPEN, PAUSED) or _back(c)]
         self.rcs = [router.Counter(c.id, c.business_types, c.vip_mode) for c in self.counters]
         active = {c.id for c in self.counters}
         self.windows: list[dict] = [{} for _ in self.counters]
@@ -442,6 +454,9 @@ class _Run:
             if c.state == PAUSED:
                 began = now if c.paused_since is None else c.paused_since
                 free = max(free, now + max(began + PAUSE_ASSUMED_S - now, PAUSE_MIN_REMAINING_S))
+            elif c.state == CLOSED:  # closed for a break: back after its assumed length
+                back = c.closed_since + BREAK_ASSUMED_S
+                free = max(free, now + max(back - now, PAUSE_MIN_REMAINING_S))
             frees.append(free)
         if rng is None:  # a sampled replay draws each remainder: no staggering needed
             frees = _staggered(frees, now, self._cvs())
@@ -596,6 +611,11 @@ def _staggered(frees: list[float], now: float, cvs: list[float]) -> list[float]:
         w = cvs[i]
         result[i] = now + w * min(elapsed, r) + (1.0 - w) * r
     return result
+
+
+def _back(counter: CounterState) -> bool:
+    """A closed counter the forecast expects back: it closed during the day (a break)."""
+    return counter.state == CLOSED and counter.closed_since is not None
 
 
 def _unslotted(ticket: router.Ticket) -> router.Ticket:

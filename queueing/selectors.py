@@ -3,11 +3,12 @@
 import functools
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from counters.models import Counter, CounterState
+from counters.models import ClerkSession, Counter, CounterState
+from hall.days import local_day
 from hall.models import BusinessType, Hall
 from queueing import forecast, router
 from queueing.estimates import arrival_rates, people_ahead, service_stats
@@ -217,10 +218,20 @@ def hall_state(*, hall, now=None) -> forecast.HallState:
     now = now or timezone.now()
     skills: dict[int, set] = {}
     rows: dict[int, tuple] = {}
-    for pk, state, vip_mode, changed_at, business_type_id in Counter.objects.filter(
-        hall=hall
-    ).values_list("id", "state", "vip_mode", "state_changed_at", "business_types"):
-        rows[pk] = (state, vip_mode, changed_at)
+    day_start = local_day(hall=hall, date=hall.service_date(now))[0]
+    # A counter signed out of since the day began (a clerk's session ended today) and closed
+    # now is on a break: the forecast expects it back (``forecast.CounterState.closed_since``).
+    staffed_today = Exists(
+        ClerkSession.objects.filter(counter=OuterRef("pk"), ended_at__gte=day_start)
+    )
+    for pk, state, vip_mode, changed_at, today, business_type_id in (
+        Counter.objects.filter(hall=hall)
+        .annotate(staffed_today=staffed_today)
+        .values_list(
+            "id", "state", "vip_mode", "state_changed_at", "staffed_today", "business_types"
+        )
+    ):
+        rows[pk] = (state, vip_mode, changed_at, today)
         if business_type_id is not None:
             skills.setdefault(pk, set()).add(business_type_id)
     waiting, serving = [], {}
@@ -233,9 +244,10 @@ def hall_state(*, hall, now=None) -> forecast.HallState:
             waiting.append(_as_router_ticket(row))
         elif row["counter_id"] is not None and row["called_at"] is not None:
             serving[row["counter_id"]] = row
-    nobody_yet = all(state == CounterState.CLOSED for state, _, _ in rows.values())
+    nobody_yet = all(state == CounterState.CLOSED for state, *_ in rows.values())
     counters = []
-    for pk, (state, vip_mode, changed_at) in rows.items():
+    for pk, (state, vip_mode, changed_at, staffed) in rows.items():
+        on_break = state == CounterState.CLOSED and staffed and changed_at >= day_start
         active = serving.get(pk)
         counters.append(
             forecast.CounterState(
@@ -246,6 +258,7 @@ def hall_state(*, hall, now=None) -> forecast.HallState:
                 serving_since=active["called_at"].timestamp() if active else None,
                 serving_business_type=active["business_type_id"] if active else None,
                 paused_since=changed_at.timestamp() if state == CounterState.PAUSED else None,
+                closed_since=changed_at.timestamp() if on_break else None,
             )
         )
     means, cvs = service_stats(hall=hall, now=now)

@@ -24,6 +24,7 @@ from counters.selectors import (
     standard_phrases,
     transfer_targets,
 )
+from counters.services import PAUSE_REFUSED_MESSAGE
 from counters.views.incidents import console_incidents_context
 from hall.access import OPEN_CONSOLE, Refused, admit, admit_to_hall, not_found
 from hall.models import PhraseStep, Role
@@ -45,6 +46,7 @@ STRINGS = {
     "requeued": _("{number} is back at the front of the queue; the lobby tells the customer."),
     "transferred": _("{number} transferred; the customer keeps their place."),
     "paused": _("Counter paused; customers see the apology."),
+    "pause_refused": PAUSE_REFUSED_MESSAGE,
     "resumed": _("Counter resumed."),
     "opened": _("Signed in at the counter."),
     "choose_target": _("Choose where to send the ticket."),

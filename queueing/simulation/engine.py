@@ -78,6 +78,10 @@ class _Counter:
     # cleared: ids are unique): ``active`` is a no-show while ``awaiting == active.id``. What
     # the live system sees as "called, not started"; ``_Day.fork`` needs it.
     awaiting: object = None
+    # When the current pause began and when it last closed after being open (what the live
+    # system reads from the counter's state change time): the forecast's view, ``hall_state``.
+    paused_at: float | None = None
+    closed_at: float | None = None
 
 
 class _Day:
@@ -230,7 +234,7 @@ class _Day:
         counter = self.counters[cid]
         if counter.state == CLOSED_STATE:
             return
-        counter.state = CLOSED_STATE
+        counter.state, counter.closed_at = CLOSED_STATE, now
         if counter.active is None:
             counter.intervals.append((counter.opened_at, now))
             counter.opened_at = None
@@ -242,7 +246,7 @@ class _Day:
         counter = self.counters[cid]
         if counter.state != OPEN_STATE:  # the live system refuses to pause a closed counter
             return
-        counter.state = PAUSED_STATE
+        counter.state, counter.paused_at = PAUSED_STATE, now
         self.push(now + seconds, RESUME, cid)
         self._release(now, counter)
 
@@ -367,6 +371,8 @@ class _Day:
                 state=c.state,
                 serving_since=c.called_at if c.active is not None else None,
                 serving_business_type=c.active.business_type if c.active is not None else None,
+                paused_since=c.paused_at if c.state == PAUSED_STATE else None,
+                closed_since=c.closed_at if c.state == CLOSED_STATE else None,
             )
             for c in self.counters.values()
         )
@@ -418,7 +424,8 @@ class _Day:
                             called_at=c.called_at, window=dict(c.window), opened_at=c.opened_at,
                             close_pending=c.close_pending, intervals=[],
                             last_close_s=c.last_close_s, last_free=c.last_free,
-                            awaiting=c.awaiting)  # fmt: skip
+                            awaiting=c.awaiting, paused_at=c.paused_at,
+                            closed_at=c.closed_at)  # fmt: skip
             twin[c] = copy
         clone.counters = {cid: twin[c] for cid, c in self.counters.items()}
         clone.busy = _Busy(clone.counters)

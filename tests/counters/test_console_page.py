@@ -230,6 +230,32 @@ def test_waiting_list_holds_what_this_counter_can_serve(client, hall, clerk_a):
     assert "1 waiting for this counter" in html
 
 
+def test_waiting_list_holds_the_customer_greeted_at_a_busy_counter_it_would_take(
+    client, hall, clerk_a, clerk_b
+):
+    """Issue 16: counter 1 calls one and greets the next; counter 2 (payment too) would take
+    the greeted customer while counter 1 is busy, so its list shows them, first, unless the hall
+    keeps the stricter binding (the greeted customer waits for counter 1)."""
+    c1, c2 = counter(hall, 1), counter(hall, 2)
+    counter_open(counter_id=c1.pk, user=clerk_a)
+    counter_open(counter_id=c2.pk, user=clerk_b)
+    _first, greeted, later = (issue(hall, "payment", by=clerk_a) for _ in range(3))
+    counter_call_next(counter_id=c1.pk, user=clerk_a)
+    greeted.refresh_from_db()
+    assert (greeted.window_slot, greeted.window_counter_id) == ("greeted", c1.pk)
+    client.force_login(clerk_b)
+    html = panel(client, c2, **ENGLISH)
+    shown = re.findall(r'data-waiting="([^"]+)"', html)
+    assert shown == [greeted.number, later.number]
+    assert "2 waiting for this counter" in html
+
+    hall.greeting_binds_counter = True
+    hall.save(update_fields=["greeting_binds_counter"])
+    html = panel(client, c2, **ENGLISH)
+    assert re.findall(r'data-waiting="([^"]+)"', html) == [later.number]
+    assert "1 waiting for this counter" in html
+
+
 def test_buttons_that_cannot_apply_are_disabled(client, hall, clerk_a):
     c = counter(hall, 1)
     counter_open(counter_id=c.pk, user=clerk_a)

@@ -4,7 +4,7 @@ import datetime
 
 from django.utils import timezone
 
-from counters.services import counter_call_next, counter_open, counter_pause
+from counters.services import counter_call_next, counter_close, counter_open, counter_pause
 from hall.models import BusinessType
 from queueing import forecast
 from queueing.models import Lane, Status, Ticket
@@ -65,3 +65,20 @@ def test_a_paused_counter_and_a_type_nobody_open_serves(hall, kiosk, clerk_a):
     assert ticket_position(ticket=service)[1] is None
     state = hall_state(hall=hall)
     assert forecast.forecast_new(state, service.business_type_id, Lane.NORMAL) is None
+
+
+def test_a_counter_signed_out_of_today_is_on_a_break_and_one_never_opened_is_not(
+    hall, kiosk, clerk_a
+):
+    """Issue 16: the forecast expects a counter back when its clerk signed out today (a
+    break, from its closing time), not one nobody has staffed today."""
+    c1, c2 = counter(hall, 1), counter(hall, 2)
+    counter_open(counter_id=c1.pk, user=clerk_a, now=minutes_ago(30))
+    counter_close(counter_id=c1.pk, user=clerk_a, now=minutes_ago(10))
+    counter_open(counter_id=c2.pk, user=clerk_a, now=minutes_ago(5))
+    counters = {c.id: c for c in hall_state(hall=hall).counters}
+    assert counters[c1.pk].state == "closed"
+    assert abs(counters[c1.pk].closed_since - minutes_ago(10).timestamp()) < 1
+    assert counters[c2.pk].closed_since is None
+    never = [c for pk, c in counters.items() if pk not in (c1.pk, c2.pk)]
+    assert never and all(c.state == "closed" and c.closed_since is None for c in never)

@@ -109,6 +109,19 @@ def test_a_paused_counter_calls_when_its_pause_is_expected_to_end():
     assert forecast.forecast(state([long_paused], [t(1)])) == {1: forecast.PAUSE_MIN_REMAINING_S}
 
 
+def test_a_counter_closed_for_a_break_is_expected_back_and_one_never_staffed_is_not():
+    """Issue 16: a counter whose clerk signed out during the day is on a break, back
+    ``BREAK_ASSUMED_S`` after it closed; a counter not staffed today never comes."""
+    on_break = CounterState("D", frozenset({"svc"}), state="closed", closed_since=NOW - 600)
+    s = state([on_break], [t(1, "svc")])
+    assert forecast.forecast(s) == {1: forecast.BREAK_ASSUMED_S - 600}
+    assert forecast_new(s, "svc") == forecast.BREAK_ASSUMED_S - 600 + 600.0  # behind ticket 1
+    overdue = CounterState("D", frozenset({"svc"}), state="closed", closed_since=NOW - 7200)
+    assert forecast.forecast(state([overdue], [t(1, "svc")])) == {1: forecast.PAUSE_MIN_REMAINING_S}
+    never = CounterState("D", frozenset({"svc"}), state="closed")
+    assert forecast.forecast(state([never], [t(1, "svc")])) == {1: None}
+
+
 def test_nobody_open_to_serve_it_is_unknown():
     counters = [
         CounterState("A", frozenset({"pay"})),

@@ -28,6 +28,12 @@ function applyActions() {
     button.disabled = busy || !actions[action];
   }
   buttons.get("pause").hidden = !!actions.resume;
+  // Issue 16: a pause is refused while a customer is called or served here. The button stays
+  // reachable (looking disabled) so that a click or P says the ways out, as the server would.
+  const pause = buttons.get("pause");
+  const pauseRefused = !actions.pause && !!actions.requeue;
+  pause.disabled = busy || !(actions.pause || pauseRefused);
+  pause.setAttribute("aria-disabled", String(!actions.pause));
   buttons.get("resume").hidden = !actions.resume;
   buttons.get("open").hidden = !actions.open;
   // Issue 16: past the hall's recall limit the console offers no-show first, as the primary
@@ -224,6 +230,10 @@ for (const dialog of [transferDialog, pauseDialog]) {
 }
 
 async function run(action) {
+  if (action === "pause" && !actions.pause && actions.requeue && !busy) {
+    toast(strings.pause_refused, "error", 8000);
+    return;
+  }
   if (!actions[action] || busy) return;
   switch (action) {
     case "transfer":
