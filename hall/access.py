@@ -227,6 +227,20 @@ def admit(*, who, hall: Hall, action: str, refusal=None, membership=NOT_READ) ->
     return role
 
 
+# The staff screens' Acknowledge and Resolve buttons (the clerk console's fault banner and the
+# manager's wall): for the hall's managers, who answer for a fault (DOMAIN: the duty manager
+# handles faults); a clerk reports one from the console. The API itself admits whom
+# HANDLE_INCIDENT admits, clerks too.
+INCIDENT_BUTTON_ROLES = (Role.MANAGER,)
+
+
+def offers_incident_handling(*, role: str) -> bool:
+    """Does a staff screen offer Acknowledge and Resolve to someone of ``role`` (as ``admit``
+    answered it for the page)? Only roles ``HANDLE_INCIDENT`` admits, and of those the ones
+    ``INCIDENT_BUTTON_ROLES`` names: one answer for the console and the wall."""
+    return role in RULES[HANDLE_INCIDENT].roles and role in INCIDENT_BUTTON_ROLES
+
+
 def hall_named(code: str, *, say_code: bool = True) -> Hall:
     """The hall with ``code``, else ``NotFound`` (404); the API names the code it did not find,
     a page or stream (whose address shows it) does not."""

@@ -46,11 +46,18 @@ PLANNER_KINDS = (AlertKind.LONG_WAIT, AlertKind.MANY_WAITING)
 
 
 def alert_public(alert: ManagerAlert) -> dict:
-    """What the wall and the metrics show of an alert."""
+    """What the wall and the metrics show of an alert; ``business_type`` (a code) and
+    ``counter`` (a number) say what it is about, ``suggested_counters`` the counters its
+    suggestion names (numbers): the wall links each to its row or tile."""
+    data = alert.data or {}
+    about, _sep, key = alert.subject.partition(":")
     return {
         "id": alert.pk,
         "kind": alert.kind,
         "subject": alert.subject,
+        "business_type": data.get("business_type") or (key if about == "bt" else None),
+        "counter": data.get("counter"),
+        "suggested_counters": list(data.get("suggested_counters") or []),
         "message_zh": alert.message_zh,
         "message_en": alert.message_en,
         "suggestion_zh": alert.suggestion_zh,

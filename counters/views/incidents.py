@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from counters.models import Counter
-from hall.access import OPEN_CONSOLE, admit, not_found
-from hall.models import IncidentKind, IncidentMode, IncidentSeverity, Role
+from hall.access import OPEN_CONSOLE, admit, not_found, offers_incident_handling
+from hall.models import IncidentKind, IncidentMode, IncidentSeverity
 from hall.selectors import incident_affects, incident_public, open_incidents
 from hall.views import refusal_page
 
@@ -26,6 +26,16 @@ STRINGS = {
     "resolved": _("Fault resolved: the kiosk and the displays are restored."),
     "choose_types": _("Choose the affected business types, or all."),
 }
+
+
+def incident_actions_config() -> dict:
+    """What ``static/counters/incident_actions.js`` needs, on the console and the wall: the
+    acknowledge and resolve URLs (``0`` stands for the incident's id) and its words."""
+    return {
+        "acknowledge": reverse("incident-acknowledge", args=[0]),
+        "resolve": reverse("incident-resolve", args=[0]),
+        "strings": {key: str(text) for key, text in STRINGS.items()},
+    }
 
 
 def incidents_for(*, counter: Counter, is_manager: bool) -> list[dict]:
@@ -46,7 +56,7 @@ def incidents_for(*, counter: Counter, is_manager: bool) -> list[dict]:
 
 def console_incidents_context(*, counter: Counter, role: str) -> dict:
     """What the console page needs for the banner and the report dialog."""
-    is_manager = role == Role.MANAGER
+    is_manager = offers_incident_handling(role=role)
     hall = counter.hall
     return {
         "incidents": incidents_for(counter=counter, is_manager=is_manager),
@@ -62,9 +72,7 @@ def console_incidents_context(*, counter: Counter, role: str) -> dict:
         "incidents_config": {
             "fragment": reverse("console-incidents", args=[counter.pk]),
             "report": reverse("incidents", args=[hall.code]),
-            "acknowledge": reverse("incident-acknowledge", args=[0]),
-            "resolve": reverse("incident-resolve", args=[0]),
-            "strings": {key: str(text) for key, text in STRINGS.items()},
+            **incident_actions_config(),
         },
     }
 
@@ -77,7 +85,7 @@ def console_incidents(request, counter_id: int):
     if counter is None:
         raise not_found(_("No such counter."))
     role = admit(who=request.user, hall=counter.hall, action=OPEN_CONSOLE)
-    is_manager = role == Role.MANAGER
+    is_manager = offers_incident_handling(role=role)
     context = {
         "incidents": incidents_for(counter=counter, is_manager=is_manager),
         "incident_manager": is_manager,

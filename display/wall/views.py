@@ -11,6 +11,12 @@ tick every second between messages, from the figures' time (``at``) and the serv
 Staff of the hall by session: managers and clerks (the wall may hang where both see it). Anyone
 else signed in gets the shared refusal page that says why; no device tokens: the figures name
 clerks.
+
+The wall acts too (issue 17): a manager acknowledges and resolves a fault from it, through the
+incidents API and the console's own script (``counters/static/counters/incident_actions.js``),
+offered to whom ``hall.access.offers_incident_handling`` says, as on the console. Each alert and
+fault links to what it is about: the business's row, the counter's tile (highlighted, focused),
+and that counter's console and display.
 """
 
 from django.conf import settings
@@ -21,9 +27,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from counters.models import Counter
+from counters.views.incidents import incident_actions_config
 from display.wall.metrics import SATISFACTION_TARGET, hall_metrics
 from display.wall.trends import hall_hourly
-from hall.access import OPEN_WALL, admit_to_hall
+from hall.access import OPEN_WALL, admit_to_hall, offers_incident_handling
+from hall.models import Hall
 from hall.views import refusal_page
 
 SCREEN = gettext_lazy("Hall wall")
@@ -78,6 +87,24 @@ def _labels() -> dict:
         "people": _("people"),
         "percent": "%",
         "no_history": _("No typical day yet: no tickets on this weekday in the last four weeks."),
+        "acknowledge": _("Acknowledge"),
+        "resolve": _("Resolve…"),
+        "go_to": _("Show:"),
+        "go_all_business": _("All business"),
+        "open_console": _("Console of counter {n}"),
+        "open_display": _("Display of counter {n}"),
+    }
+
+
+def counter_links(*, hall: Hall) -> dict[str, dict[str, str]]:
+    """For each counter (by number) the pages an alert may open: its console and its display
+    (the wall's manager or clerk may open both: hall.access OPEN_CONSOLE and SEE_HALL)."""
+    return {
+        str(number): {
+            "console": reverse("console-counter", args=[pk]),
+            "display": reverse("display:counter", args=[hall.code, number]),
+        }
+        for pk, number in Counter.objects.filter(hall=hall).values_list("pk", "number")
     }
 
 
@@ -85,7 +112,8 @@ def _labels() -> dict:
 @refusal_page(screen=SCREEN)
 def wall_page(request, hall: str):
     """The wall of one hall: every figure the duty manager watches, live."""
-    hall, _role = admit_to_hall(who=request.user, code=hall, action=OPEN_WALL, say_code=False)
+    hall, role = admit_to_hall(who=request.user, code=hall, action=OPEN_WALL, say_code=False)
+    handles_incidents = offers_incident_handling(role=role)
     language = "en" if translation.get_language() == "en" else "zh"
     config = {
         "stream": "hall",
@@ -103,8 +131,17 @@ def wall_page(request, hall: str):
         "satisfaction_target": SATISFACTION_TARGET,
         "pause_alert_s": hall.pause_alert_minutes * 60,
         "labels": _labels(),
+        # Acknowledge and Resolve on the wall: the console's rule and the console's code
+        # (static/counters/incident_actions.js); the API admits or refuses.
+        "incidents": {"buttons": handles_incidents, **incident_actions_config()},
+        "counter_links": counter_links(hall=hall),
         "metrics": hall_metrics(hall=hall),
         "hourly": hall_hourly(hall=hall),
     }
-    context = {"hall": hall, "config": config, "screen": SCREEN}
+    context = {
+        "hall": hall,
+        "config": config,
+        "screen": SCREEN,
+        "incident_manager": handles_incidents,
+    }
     return render(request, "display/wall.html", context)

@@ -361,6 +361,9 @@ def test_satisfaction_complaints_incidents_and_alerts(hall, greeter, clerk_a, ma
             "id": alert.pk,
             "kind": "long_wait",
             "subject": "bt:payment",
+            "business_type": "payment",  # the wall links the alert to its row
+            "counter": None,
+            "suggested_counters": [],
             "message_zh": "缴费等候过长",
             "message_en": "Payment: long wait",
             "suggestion_zh": "",

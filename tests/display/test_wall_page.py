@@ -113,3 +113,27 @@ def test_a_service_level_target_outside_50_to_99_percent_is_refused(hall):
             hall.full_clean()
         with pytest.raises(IntegrityError), transaction.atomic():
             hall.save()
+
+
+def test_a_manager_gets_acknowledge_and_resolve_and_each_counters_pages(hall, manager):
+    response = signed_in(manager).get("/wall/h1/")
+
+    config = page_config(response)
+    assert config["incidents"]["buttons"] is True
+    assert config["incidents"]["acknowledge"] == "/api/v1/incidents/0/acknowledge/"
+    assert config["incidents"]["resolve"] == "/api/v1/incidents/0/resolve/"
+    assert 'id="resolve-dialog"' in response.content.decode()
+    one = hall.counters.get(number=1)
+    assert config["counter_links"]["1"] == {
+        "console": f"/console/counters/{one.pk}/",
+        "display": f"/display/{hall.code}/counters/1/",
+    }
+    assert config["labels"]["acknowledge"] == "确认"
+
+
+def test_a_clerk_on_the_wall_is_offered_no_fault_buttons_as_on_the_console(hall, clerk_a):
+    """hall.access.offers_incident_handling: the console's rule, one answer for both screens."""
+    response = signed_in(clerk_a).get("/wall/h1/")
+
+    assert page_config(response)["incidents"]["buttons"] is False
+    assert 'id="resolve-dialog"' not in response.content.decode()

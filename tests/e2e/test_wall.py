@@ -14,6 +14,7 @@ from tests.e2e.test_accessibility import check
 pytestmark = pytest.mark.e2e
 
 TV = {"width": 1920, "height": 1080}
+LAPTOP = {"width": 1366, "height": 768}
 
 
 def sign_in(page, base, username="manager"):
@@ -220,6 +221,19 @@ def test_a_business_with_no_open_counter_alerts_and_lists_its_priority_customers
         expect(row.locator("td.status")).to_contain_text("✖ 暂无窗口办理")
         screenshot(page, "wall-no-counter-open")
 
+        # Issue 17: the alert links the counters it names; a link shows the counter's tile
+        # (highlighted and focused), by keyboard as by mouse, and its business's row.
+        alert.locator("a[data-jump='counter:4']").focus()
+        page.keyboard.press("Enter")
+        tile = page.locator("[data-counter='4']")
+        expect(tile).to_have_class(re.compile(r"\bjumped\b"))
+        expect(tile).to_be_focused()
+        alert.locator("a[data-jump='bt:complaint']").click()
+        expect(row).to_have_class(re.compile(r"\bjumped\b"))
+        expect(row).to_be_focused()
+        expect(tile).not_to_have_class(re.compile(r"\bjumped\b"))
+        screenshot(page, "wall-alert-jump")
+
         hall.clear(4)  # a counter that serves complaints opens: the alert goes
         expect(alert).to_have_count(0, timeout=10000)
         expect(row.locator("td.status")).not_to_contain_text("暂无窗口办理", timeout=10000)
@@ -228,3 +242,88 @@ def test_a_business_with_no_open_counter_alerts_and_lists_its_priority_customers
         for ticket in tickets:
             path = f"/api/v1/tickets/{ticket['id']}/cancel/"
             hall.request("POST", path, auth=manager, body={})
+
+
+def staff_page(browser, base, path, viewport, username="manager"):
+    page = browser.new_context(viewport=viewport, locale="zh-CN").new_page()
+    page.goto(f"{base}/accounts/login/?next={path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "demo")
+    page.press("#id_password", "Enter")
+    expect(page).to_have_url(f"{base}{path}")
+    expect(page.locator("body")).to_have_attribute("data-live", "live", timeout=10000)
+    return page
+
+
+def test_a_manager_acknowledges_then_resolves_a_fault_from_the_wall(
+    browser, hall, page, demo_server
+):
+    """Issue 17: the wall acts. The manager acknowledges a fault by keyboard and resolves it
+    through the console's own dialog; the wall, a manager's console and the lobby display all
+    follow live. The fault's link shows its business's row on the wall."""
+    base = demo_server["base"]
+    login = {"username": "manager", "password": "demo"}
+    manager = "Token " + hall.request("POST", "/api/v1/auth/token/", body=login)["token"]
+    hall.issue("payment", 2)
+    incident = hall.request(
+        "POST",
+        "/api/v1/halls/demo/incidents/",
+        auth=manager,
+        body={"kind": "printer", "business_types": ["payment"], "mode": "unavailable"},
+    )
+    lobby = browser.new_context(viewport=TV, locale="zh-CN").new_page()
+    lobby.goto(hall.lobby_url())
+    console = staff_page(browser, base, f"/console/counters/{hall.counter_ids[1]}/", LAPTOP)
+    try:
+        open_wall(page, base)
+        fault = page.locator(f"[data-incident='{incident['id']}']")
+        expect(fault).to_contain_text("未确认")
+        expect(lobby.locator(".tile[data-business-type='payment']")).to_have_attribute(
+            "data-incident", "suspended", timeout=10000
+        )
+        on_console = console.locator(f".incident-row[data-incident='{incident['id']}']")
+        expect(on_console.locator("[data-incident-acknowledge]")).to_be_visible()
+
+        # The fault's link goes to its business's row: scrolled to, highlighted, focused.
+        fault.locator("a[data-jump='bt:payment']").click()
+        row = page.locator("tr[data-business-type='payment']")
+        expect(row).to_have_class(re.compile(r"\bjumped\b"))
+        expect(row).to_be_focused()
+        screenshot(page, "wall-fault-jump")
+
+        # Acknowledge by keyboard: the wall says so at once, the console within seconds.
+        acknowledge = fault.locator("[data-incident-acknowledge]")
+        acknowledge.focus()
+        page.keyboard.press("Enter")
+        expect(fault.locator("[data-acknowledged]")).to_be_visible(timeout=3000)
+        expect(fault.locator("[data-incident-acknowledge]")).to_have_count(0)
+        expect(on_console.locator("[data-acknowledged]")).to_be_visible(timeout=5000)
+        shown = hall.request("GET", "/api/v1/halls/demo/incidents/?open=1", auth=manager)
+        mine = next(i for i in shown if i["id"] == incident["id"])
+        assert mine["acknowledged_by"]  # the manager, by name
+
+        # Resolve through the dialog the console uses.
+        fault.locator("[data-incident-resolve]").click()
+        dialog = page.locator("#resolve-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog.locator("[data-resolve-what]")).to_contain_text("缴费")
+        dialog.locator("textarea").fill("已更换打印机")
+        screenshot(page, "wall-fault-resolve")
+        dialog.locator("[type='submit']").click()
+        expect(dialog).to_be_hidden()
+        expect(fault).to_have_count(0, timeout=3000)
+        expect(page.locator("[data-issues]")).to_contain_text("无未解决的故障")
+        expect(console.locator(f"[data-incident='{incident['id']}']")).to_have_count(
+            0, timeout=5000
+        )
+        expect(lobby.locator(".tile[data-business-type='payment']")).not_to_have_attribute(
+            "data-incident", "suspended", timeout=5000
+        )
+        shown = hall.request("GET", "/api/v1/halls/demo/incidents/?open=1", auth=manager)
+        assert incident["id"] not in [i["id"] for i in shown]
+    finally:
+        still_open = hall.request("GET", "/api/v1/halls/demo/incidents/?open=1", auth=manager)
+        if incident["id"] in [i["id"] for i in still_open]:
+            hall.request("POST", f"/api/v1/incidents/{incident['id']}/resolve/", auth=manager)
+        lobby.context.close()
+        console.context.close()

@@ -11,7 +11,13 @@ from django.db.models.query import QuerySet
 
 from counters.services import counter_call_next, counter_open, counter_pause, counter_resume
 from hall.models import AuditEvent, EventKind
-from recovery.alerts import alert_clear, alert_notify_send, alert_raise, alerts_check
+from recovery.alerts import (
+    alert_clear,
+    alert_notify_send,
+    alert_public,
+    alert_raise,
+    alerts_check,
+)
 from recovery.models import AlertKind, ManagerAlert
 from recovery.tasks import alert_notify, check_alerts_all_halls
 from tests.conftest import counter
@@ -319,3 +325,21 @@ def test_a_retry_after_a_failed_send_adds_the_planners_advice_once(
     assert alert.suggestion_en.count("The planner advises") == 1
     (message,) = mail.outbox
     assert message.body.count("The planner advises") == 1
+
+
+def test_an_alert_says_which_business_and_counters_it_is_about_for_the_walls_links(
+    hall, greeter, clerk_a
+):
+    one = counter(hall, 1)
+    counter_open(counter_id=one.pk, user=clerk_a, now=at(1, 0))
+    issue(hall, "service", by=greeter, at=at(2, 0))  # counters 2, 3, 4 serve it: all closed
+    counter_pause(counter_id=one.pk, user=clerk_a, reason="phone_call", now=at(2, 0))
+    alerts_check(hall=hall, now=at(2, 16))
+
+    wait = alert_public(ManagerAlert.objects.get(kind=AlertKind.LONG_WAIT))
+    pause = alert_public(ManagerAlert.objects.get(kind=AlertKind.LONG_PAUSE))
+
+    assert (wait["business_type"], wait["counter"]) == ("service", None)
+    assert wait["suggested_counters"] == [2, 3, 4]
+    # The pause alert's subject holds the counter's id; the wall links by its number.
+    assert (pause["business_type"], pause["counter"]) == (None, 1)

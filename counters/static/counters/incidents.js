@@ -1,19 +1,17 @@
 // System faults in the clerk console: the apology banner, the "report a fault" dialog (key I),
-// and a manager's Acknowledge and Resolve. Everything goes through the incidents API; the banner
-// is a server-rendered fragment re-read after each action and on every incident.* frame of the
+// and a manager's Acknowledge and Resolve (incident_actions.js, one logic with the manager's
+// wall). Everything goes through the incidents API; the banner is a server-rendered fragment re-read after each action and on every incident.* frame of the
 // console's live streams (console.js re-dispatches them as "hallq:frame" events).
 import { api, newKey, toast } from "/static/hall/page.js";
+import { incidentActions } from "./incident_actions.js";
 
 const config = JSON.parse(document.getElementById("incidents-config").textContent);
 const strings = config.strings;
 const box = document.getElementById("incidents");
 const faultDialog = document.getElementById("fault-dialog");
 const faultForm = faultDialog.querySelector("[data-fault-form]");
-const resolveDialog = document.getElementById("resolve-dialog");
 const openButton = document.querySelector("[data-fault-open]");
 let faultKey = null; // one Idempotency-Key per opening of the dialog: a retry reports once
-let resolveKey = null;
-let resolving = null;
 
 // --- the banner ---------------------------------------------------------------------------
 
@@ -35,51 +33,12 @@ document.addEventListener("hallq:frame", (event) => {
   if (frame.type === "snapshot" || String(frame.type).startsWith("incident.")) refresh();
 });
 
-const idUrl = (template, id) => template.replace("/0/", `/${id}/`);
-
-box.addEventListener("click", async (event) => {
-  const acknowledge = event.target.closest("[data-incident-acknowledge]");
-  const resolve = event.target.closest("[data-incident-resolve]");
-  if (acknowledge) {
-    acknowledge.disabled = true;
-    try {
-      await api("POST", idUrl(config.acknowledge, acknowledge.dataset.incidentAcknowledge), {
-        body: {},
-      });
-      toast(strings.acknowledged, "ok");
-    } catch (error) {
-      toast(error.message, "error", 6000);
-    }
-    await refresh();
-  } else if (resolve && resolveDialog) {
-    resolving = resolve.dataset.incidentResolve;
-    resolveKey = newKey();
-    resolveDialog.querySelector("form").reset();
-    const row = resolve.closest("[data-incident]");
-    resolveDialog.querySelector("[data-resolve-what]").textContent =
-      row?.querySelector(".incident-apology p")?.textContent || "";
-    resolveDialog.showModal();
-    resolveDialog.querySelector("textarea").focus();
-  }
-});
-
-resolveDialog?.querySelector("form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const submit = event.target.querySelector('[type="submit"]');
-  submit.disabled = true;
-  try {
-    await api("POST", idUrl(config.resolve, resolving), {
-      body: { resolution: new FormData(event.target).get("resolution") || "" },
-      key: resolveKey,
-    });
-    resolveDialog.close();
-    toast(strings.resolved, "ok");
-  } catch (error) {
-    toast(error.message, "error", 6000);
-  } finally {
-    submit.disabled = false;
-  }
-  await refresh();
+incidentActions({
+  root: box,
+  config,
+  describe: (button) =>
+    button.closest("[data-incident]")?.querySelector(".incident-apology p")?.textContent || "",
+  onDone: refresh,
 });
 
 // --- reporting a fault --------------------------------------------------------------------
@@ -146,9 +105,7 @@ faultForm.addEventListener("submit", async (event) => {
 
 openButton.addEventListener("click", openReport);
 
-for (const dialog of [faultDialog, resolveDialog]) {
-  dialog?.querySelector("[data-dialog-cancel]").addEventListener("click", () => dialog.close());
-}
+faultDialog.querySelector("[data-dialog-cancel]").addEventListener("click", () => faultDialog.close());
 
 // I: report a fault (the console's other keys are in console.js; same rules: not while typing,
 // not with a dialog open, no modifier).

@@ -10,6 +10,13 @@
 // correct to the second, and a business type turns "over target" the second its longest wait
 // passes the target. Every colour comes with an icon and words: nothing is said by colour alone.
 
+//
+// The wall acts too (issue 17): a manager acknowledges and resolves a fault here with the
+// console's own code (counters/static/counters/incident_actions.js: the same API and rule),
+// and each alert or fault links to what it is about: the business's row or the counter's tile
+// (scrolled to, highlighted, focused) and that counter's console and display.
+
+import { incidentActions } from "/static/counters/incident_actions.js";
 import { connectLive, el, fill, readConfig } from "./live.js";
 
 const config = readConfig();
@@ -37,6 +44,8 @@ const state = {
 window.hallqWall = state; // for browser tests and for a look from the devtools console
 let tickers = []; // (serverNowMs) => void, rebuilt by every render
 let chart = null;
+const JUMP_MS = 8000; // how long a jumped-to row or tile stays highlighted
+let jumped = null; // {target: "bt:<code>" | "counter:<n>" | "queue", until: ms}
 
 // ---- Formatting ------------------------------------------------------------------------------
 
@@ -84,11 +93,18 @@ function inLanguage(item, field) {
 function render() {
   tickers = [];
   const m = state.metrics;
+  // The rows, tiles and issues are built anew: whoever works the wall with a keyboard keeps
+  // their place (the element with the same data-focus-key gets the focus back).
+  const focused = document.activeElement?.closest?.("[data-focus-key]")?.dataset.focusKey;
   renderWaitingKpi(m);
   renderDayKpis(m);
   renderQueue(m);
   renderIssues(m);
   renderCounters(m);
+  showJumped();
+  if (focused && !document.querySelector("dialog[open]")) {
+    document.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
+  }
   tick();
 }
 
@@ -186,7 +202,13 @@ function renderQueue(m) {
     const status = el("td", { class: "status" });
     const row = el(
       "tr",
-      { "data-business-type": bt.code },
+      {
+        "data-business-type": bt.code,
+        id: `wall-bt-${bt.code}`,
+        tabindex: "-1",
+        "data-focus-key": `bt:${bt.code}`,
+        "data-jump-target": `bt:${bt.code}`,
+      },
       el(
         "th",
         { scope: "row" },
@@ -261,10 +283,11 @@ function renderIssues(m) {
     items.push(
       el(
         "li",
-        { class: "issue alert", "data-alert": alert.kind },
+        { class: "issue alert", "data-alert": alert.kind, "data-alert-id": alert.id },
         el("p", { class: "issue-head" }, mark("bad", inLanguage(alert, "message"))),
         alert.kind === "no_counter_open" ? firstWaiting(m, alert.subject) : null,
         suggestion ? el("p", { class: "issue-suggestion" }, `→ ${suggestion}`) : null,
+        alertLinks(m, alert),
       ),
     );
   }
@@ -283,16 +306,165 @@ function renderIssues(m) {
         { class: "issue incident", "data-incident": incident.id },
         el("p", { class: "issue-head" }, mark("stop", `${incident.kind_label} · ${types}`), " ", since),
         el(
-          "p",
-          { class: "issue-suggestion" },
-          incident.acknowledged_at ? t.acknowledged : mark("bad", t.unacknowledged),
+          "div",
+          { class: "issue-suggestion issue-row" },
+          incident.acknowledged_at
+            ? el("span", { "data-acknowledged": "" }, t.acknowledged)
+            : mark("bad", t.unacknowledged),
+          incidentButtons(incident),
         ),
+        incidentLinks(m, incident),
       ),
     );
   }
   if (!m.alerts.length) items.push(el("li", { class: "issue calm" }, mark("ok", t.no_alerts)));
   if (!m.incidents.length) items.push(el("li", { class: "issue calm" }, mark("ok", t.no_incidents)));
   $("[data-issues]").replaceChildren(...items);
+}
+
+// ---- Acting on a fault, going to what an alert is about ---------------------------------------
+
+function incidentButtons(incident) {
+  if (!config.incidents.buttons) return null;
+  return el(
+    "span",
+    { class: "issue-actions" },
+    incident.acknowledged_at
+      ? null
+      : el(
+          "button",
+          {
+            type: "button",
+            class: "wall-button",
+            "data-incident-acknowledge": incident.id,
+            "data-focus-key": `ack:${incident.id}`,
+          },
+          t.acknowledge,
+        ),
+    el(
+      "button",
+      {
+        type: "button",
+        class: "wall-button resolve",
+        "data-incident-resolve": incident.id,
+        "data-focus-key": `resolve:${incident.id}`,
+      },
+      t.resolve,
+    ),
+  );
+}
+
+// A link to a row or tile of this page: scrolls to it, highlights it and gives it the focus
+// (jumpTo); the href makes it work as a plain anchor too.
+function jumpLink(target, text, key) {
+  const id = target === "queue" ? "queue-title" : `wall-${target.replace(":", "-")}`;
+  return el(
+    "a",
+    { class: "jump", href: `#${id}`, "data-jump": target, "data-focus-key": `${key}>${target}` },
+    text,
+  );
+}
+
+function counterLinks(number, key) {
+  const links = config.counter_links[String(number)];
+  if (!links) return [];
+  return [
+    el("a", { class: "jump page", href: links.console, "data-focus-key": `${key}>console:${number}` }, fill(t.open_console, { n: number })),
+    el("a", { class: "jump page", href: links.display, target: "_blank", rel: "noopener", "data-focus-key": `${key}>display:${number}` }, fill(t.open_display, { n: number })),
+  ];
+}
+
+function jumpNav(key, links) {
+  const shown = links.filter(Boolean);
+  if (!shown.length) return null;
+  return el("p", { class: "issue-jumps" }, el("span", { class: "jumps-label" }, t.go_to), ...shown);
+}
+
+function alertLinks(m, alert) {
+  const key = `alert:${alert.id}`;
+  const links = [];
+  const bt = alert.business_type && m.waiting.by_business_type.find((b) => b.code === alert.business_type);
+  if (bt) links.push(jumpLink(`bt:${bt.code}`, `${bt.prefix} ${named(bt)}`, key));
+  if (alert.counter) {
+    links.push(jumpLink(`counter:${alert.counter}`, fill(t.counter_n, { n: alert.counter }), key));
+    links.push(...counterLinks(alert.counter, key));
+  }
+  for (const number of alert.suggested_counters || []) {
+    if (number !== alert.counter) {
+      links.push(jumpLink(`counter:${number}`, fill(t.counter_n, { n: number }), key));
+    }
+  }
+  return jumpNav(key, links);
+}
+
+function incidentLinks(m, incident) {
+  const key = `incident:${incident.id}`;
+  if (incident.business_types === null) return jumpNav(key, [jumpLink("queue", t.go_all_business, key)]);
+  return jumpNav(
+    key,
+    incident.business_types.map((code) => {
+      const bt = m.waiting.by_business_type.find((b) => b.code === code);
+      return bt ? jumpLink(`bt:${code}`, `${bt.prefix} ${named(bt)}`, key) : null;
+    }),
+  );
+}
+
+function jumpTo(target) {
+  jumped = { target, until: Date.now() + JUMP_MS };
+  showJumped();
+  const node =
+    target === "queue"
+      ? $("[data-queue]").closest("section")
+      : document.querySelector(`[data-jump-target="${CSS.escape(target)}"]`);
+  if (!node) return;
+  node.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  (target === "queue" ? $("[data-queue] tr") || node : node).focus({ preventScroll: true });
+}
+
+// The highlight outlives re-renders until its time is up.
+function showJumped() {
+  const active = jumped && jumped.until > Date.now() ? jumped.target : null;
+  for (const node of document.querySelectorAll(".jumped")) {
+    if (node.dataset.jumpTarget !== active && !(active === "queue" && node.matches(".queue"))) {
+      node.classList.remove("jumped");
+    }
+  }
+  if (!active) return;
+  if (active === "queue") $("[data-queue]").closest("section").classList.add("jumped");
+  else document.querySelector(`[data-jump-target="${CSS.escape(active)}"]`)?.classList.add("jumped");
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-jump]");
+  if (!link) return;
+  event.preventDefault();
+  jumpTo(link.dataset.jump);
+});
+setInterval(showJumped, 1000);
+
+incidentActions({
+  root: $("[data-issues]"),
+  config: config.incidents,
+  describe: (button) => button.closest("[data-incident]")?.querySelector(".issue-head")?.textContent || "",
+  // The wall shows the answer at once; the stream's incident.* frame and the metrics frame
+  // after it say the same to every other wall, console, lobby and kiosk.
+  onDone: ({ incident }) => {
+    if (incident) applyIncident(incident);
+  },
+});
+
+function applyIncident(incident) {
+  const list = state.metrics.incidents;
+  const index = list.findIndex((i) => i.id === incident.id);
+  if (incident.resolved_at) {
+    if (index < 0) return;
+    list.splice(index, 1);
+  } else if (index >= 0) {
+    list[index] = { ...list[index], acknowledged_at: incident.acknowledged_at };
+  } else {
+    list.unshift(incident);
+  }
+  render();
 }
 
 // Who waits for a business no open counter serves: priority customers (VIP, elderly,
@@ -343,7 +515,14 @@ function renderCounters(m) {
       const time = el("span", { class: "tile-time" });
       const tile = el(
         "li",
-        { class: `counter-tile ${counter.state}`, "data-counter": counter.number },
+        {
+          class: `counter-tile ${counter.state}`,
+          "data-counter": counter.number,
+          id: `wall-counter-${counter.number}`,
+          tabindex: "-1",
+          "data-focus-key": `counter:${counter.number}`,
+          "data-jump-target": `counter:${counter.number}`,
+        },
         el("span", { class: "tile-number" }, String(counter.number)),
         el(
           "span",
@@ -457,6 +636,10 @@ function onEvent(frame) {
     return;
   }
   if (frame.seq <= state.metricsSeq) return; // the figures already hold it
+  if (frame.incident && String(frame.type).startsWith("incident.")) {
+    applyIncident(frame.incident);
+    return;
+  }
   const w = state.metrics.waiting;
   let changed = false;
   const ticket = frame.ticket;
