@@ -270,9 +270,10 @@ ESCALATION_MAX_TRIES = env_int("ESCALATION_MAX_TRIES", 5, minimum=1)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
-# The board's forecast runs in the worker, off the ASGI processes that write frames to the
-# displays' sockets (display/board.py); with eager tasks (no worker) the server computes it.
-DISPLAY_BOARD_WORKER = env_bool("DISPLAY_BOARD_WORKER", default=not CELERY_TASK_ALWAYS_EAGER)
+# On: the board's forecast runs in the Celery worker, off the ASGI processes that write frames to
+# the displays' sockets (display/board.py). Off by default: in the fan-out benchmark it made the
+# frames later, not sooner (deploy/bench/results/ws_fanout.md); needs a worker and real tasks.
+DISPLAY_BOARD_WORKER = env_bool("DISPLAY_BOARD_WORKER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 # A wait alert's e-mail and wall suggestion carry the staffing planner's advice for the hour
 # (recovery/alerts.py): a search of seconds, so by default only where Celery has its own workers.

@@ -9,15 +9,16 @@ board ticker on every event (display.tickers, at most once every
 ``DISPLAY_BOARD_REFRESH_SECONDS`` without events). What the tick does depends on
 ``DISPLAY_BOARD_WORKER``:
 
-* **worker** (production: Redis and a Celery worker): the tick only queues
+* **worker** (``DISPLAY_BOARD_WORKER=1``, with Redis and a Celery worker): the tick only queues
   ``display.tasks.refresh_board``. The worker computes the board once for the hall
   (``board_refresh``: a request for a board already current to the hall's seq is dropped, so
   several ASGI processes asking after the same event cost one computation), keeps it in the
   cache, and sends it as one pre-encoded message to the hall's group; each stream splices its
   own seq into it. The forecast's CPU never holds the GIL of a process that writes frames to a
-  thousand sockets (deploy/bench/results/ws_fanout.md).
-* **stream** (the embedded default: one process, eager tasks): the ticker computes in a worker
-  thread of the server and hands the board to the streams of the process.
+  thousand sockets; yet in the fan-out benchmark the frames came later this way, not sooner
+  (deploy/bench/results/ws_fanout.md), so it is an option, not the default.
+* **stream** (the default): the ticker computes in a worker thread of the server and hands the
+  board to the streams of the process.
 
 Either way each stream gets
 

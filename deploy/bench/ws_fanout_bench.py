@@ -787,8 +787,8 @@ def main():
     parser.add_argument(
         "--board",
         choices=["worker", "stream"],
-        default="worker",
-        help="the board computed by a Celery worker (production) or in the ws tier",
+        default="stream",
+        help="the board computed in the ws tier (the default) or by a Celery worker",
     )
     parser.add_argument("--env", action="append", default=[], help="server env KEY=VALUE")
     parser.add_argument("--label", default="")

@@ -162,6 +162,7 @@ def layout(production_env, tmp_path):
         "WS_CONCURRENCY": "1",
         "CELERY_CONCURRENCY": "1",
         "DISPLAY_HEARTBEAT_SECONDS": "60",  # no heartbeat frame in the way
+        "DISPLAY_BOARD_WORKER": "1",  # the option of computing the board in the worker
     }
     procs = {}
     try:
