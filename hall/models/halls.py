@@ -297,6 +297,11 @@ class EventKind(models.TextChoices):
     RATING_RECORDED = "rating.recorded", _("satisfaction rating recorded")
     ALERT_RAISED = "alert.raised", _("alert raised")
     ALERT_CLEARED = "alert.cleared", _("alert cleared")
+    # Appointments (queueing.appointments): audit rows only, not live events (no seq).
+    BOOKING_CREATED = "booking.created", _("booking made")
+    BOOKING_CANCELLED = "booking.cancelled", _("booking cancelled")
+    BOOKING_CHECKED_IN = "booking.checked_in", _("booking checked in")
+    BOOKING_NO_SHOW = "booking.no_show", _("booking not kept (no-show)")
 
 
 class AuditEvent(models.Model):
