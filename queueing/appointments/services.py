@@ -369,7 +369,7 @@ def booking_check_in(
             raise TooEarly(
                 _("This booking is for %(date)s; please come back then.")
                 % {"date": booking.service_date.isoformat()},
-                come_back_at=opens.isoformat(),
+                come_back_at=opens.astimezone(hall.tz).isoformat(),
                 walk_in_offered=False,
             )
         raise BookingClosed(_("This booking was for an earlier day."), status=booking.status)
@@ -381,7 +381,7 @@ def booking_check_in(
                     "ticket now."
                 )
                 % {"time": opens.astimezone(hall.tz).strftime("%H:%M")},
-                come_back_at=opens.isoformat(),
+                come_back_at=opens.astimezone(hall.tz).isoformat(),
                 walk_in_offered=True,
             )
         outcome, status = CheckInOutcome.EARLY_WALK_IN, BookingStatus.EARLY_WALK_IN
