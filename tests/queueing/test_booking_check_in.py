@@ -5,6 +5,7 @@ come back, or a walk-in ticket if the customer takes one. Refusals change nothin
 import datetime
 
 import pytest
+from django.utils import translation
 
 from counters.services import counter_call_next, counter_open
 from hall.errors import NotFound
@@ -84,7 +85,8 @@ def test_the_appointment_goes_ahead_of_walk_ins_who_came_after_its_slot(
 def test_late_beyond_the_window_it_becomes_a_walk_in_ticket_saying_why(hall, kiosk, booking):
     now = SLOT + datetime.timedelta(minutes=45)
 
-    checked, issued, outcome = check_in(hall, kiosk, booking, now=now)
+    with translation.override("en"):
+        checked, issued, outcome = check_in(hall, kiosk, booking, now=now)
 
     assert outcome == "late_walk_in"
     assert issued.ticket.issued_at == now and issued.ticket.origin == Origin.KIOSK
