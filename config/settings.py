@@ -314,6 +314,11 @@ CELERY_BEAT_SCHEDULE = {
     "close-day": {"task": "queueing.tasks.close_day_all_halls", "schedule": 15 * 60},
     "prune-idempotency-keys": {"task": "hall.tasks.prune_idempotency_keys", "schedule": 60 * 60},
     "resend-phone-notices": {"task": "queueing.tasks.resend_phone_notices", "schedule": 5 * 60},
+    # Appointments: bookings whose check-in window closed unused become no-shows (idempotent).
+    "mark-booking-no-shows": {
+        "task": "queueing.appointments.tasks.mark_no_shows_all_halls",
+        "schedule": 5 * 60,
+    },
     # Sends every incident's due notification round (and lost retries): no round depends on
     # one countdown surviving a worker restart.
     "escalate-incidents": {"task": "recovery.tasks.escalate_incidents", "schedule": 60},

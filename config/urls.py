@@ -14,6 +14,7 @@ from display.wall.api import metrics as metrics_api
 from hall import api as hall_api
 from hall.errors import api_not_found
 from queueing import api as queueing_api
+from queueing.appointments import api as appointments_api
 from recovery.api import complaints as complaints_api
 from recovery.api import incidents as incidents_api
 from reports.api import apologies as apologies_api
@@ -102,6 +103,35 @@ api_v1 = [
     # Tokens are secrets.token_urlsafe, i.e. slugs; anything else (a NUL byte crashes
     # PostgreSQL) is not looked up at all and gets the JSON 404 below.
     path("t/<slug:token>/", queueing_api.PublicTicketApi.as_view(), name="public-ticket"),
+    # Appointments (issue 18)
+    path(
+        "halls/<slug:hall>/bookable/", appointments_api.BookableListApi.as_view(), name="bookable"
+    ),
+    path(
+        "halls/<slug:hall>/bookable/<slug:code>/slots/",
+        appointments_api.SlotListApi.as_view(),
+        name="booking-slots",
+    ),
+    path(
+        "halls/<slug:hall>/phone-codes/",
+        appointments_api.PhoneCodeApi.as_view(),
+        name="booking-phone-code",
+    ),
+    path(
+        "halls/<slug:hall>/bookings/",
+        appointments_api.BookingCreateApi.as_view(),
+        name="booking-create",
+    ),
+    path(
+        "halls/<slug:hall>/bookings/check-in/",
+        appointments_api.CheckInApi.as_view(),
+        name="booking-check-in",
+    ),
+    path(
+        "bookings/<slug:booking_code>/cancel/",
+        appointments_api.BookingCancelApi.as_view(),
+        name="booking-cancel",
+    ),
     *(
         path(f"counters/<int:counter_id>/{action}/", view.as_view(), name=f"counter-{action}")
         for action, view in counter_actions

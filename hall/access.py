@@ -72,6 +72,9 @@ class Rule:
     device_refusal: str = _("This device belongs to another hall or may not do this.")
     nobody: str = _("Staff only: sign in with a staff account.")
     foreign_device: str | None = None
+    # Open to anyone, signed in or not (a customer booking on their phone): ``admit`` answers
+    # "public". What guards it is the service's (a one-time code sent to the phone).
+    public: bool = False
 
 
 ANY_STAFF = (Role.GREETER, Role.CLERK, Role.MANAGER)
@@ -98,6 +101,7 @@ OPEN_KIOSK = "kiosk.open"
 OPEN_PLANNER = "planner.open"
 OPEN_RATING_PAD = "rating_pad.open"
 MANAGE_DEVICES = "device.manage"  # register devices, show their set-up links and pairing codes
+BOOK = "booking.book"  # see the bookable slots, ask for a phone code, book, cancel (public)
 
 RULES: dict[str, Rule] = {
     SEE_HALL: Rule(
@@ -184,7 +188,10 @@ RULES: dict[str, Rule] = {
         _("The rating pad needs a rating pad token (?token=…) or a staff sign-in."),
     ),
     MANAGE_DEVICES: Rule((Role.MANAGER,), (), _("Setting up devices is for this hall's managers.")),
+    BOOK: Rule((), (), "", public=True),
 }
+
+PUBLIC = "public"  # what ``admit`` answers for a public action
 
 
 def halls_admitting(*, user, action: str):
@@ -212,6 +219,8 @@ def admit(*, who, hall: Hall, action: str, refusal=None, membership=NOT_READ) ->
     ``refusal``: what a refused person is told instead of the rule's words (a page may say it
     better). ``membership``: the role already read with another row (see ``staff_role``)."""
     rule = RULES[action]
+    if rule.public:
+        return PUBLIC
     device = device_of(who)
     if device is not None:
         if device.active and device.hall_id != hall.pk and device.kind in rule.devices:

@@ -31,6 +31,8 @@ MAX_KEY_LENGTH = 200
 
 
 def _scope(request) -> str:
+    if request.user is None:  # a public endpoint (booking): the key is the client's alone
+        return "public"
     if isinstance(request.user, DeviceUser):
         return f"device:{request.user.device.pk}"
     return f"user:{request.user.pk}"

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from hall.admin import ReadOnlyAdmin
+from queueing.appointments import admin as appointments_admin  # noqa: F401  (registers them)
 from queueing.models import PhoneNotice, Ticket
 
 

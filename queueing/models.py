@@ -7,6 +7,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from queueing import router
+from queueing.appointments.models import (  # noqa: F401  (registers the appointment models)
+    BookableBusiness,
+    Booking,
+    BookingHoliday,
+    BookingSettings,
+    BookingSlot,
+    PhoneVerification,
+)
 
 
 class Lane(models.TextChoices):

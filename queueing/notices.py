@@ -74,8 +74,8 @@ def phone_notices_queue(*, counter, called: Ticket | None, greeted: Ticket | Non
 
 
 def _post(notice: PhoneNotice) -> str:
-    body = json.dumps(
-        {
+    return phone_text_post(
+        payload={
             "phone": notice.ticket.phone,
             "text": notice.text,
             "hall": notice.ticket.hall.code,
@@ -83,8 +83,14 @@ def _post(notice: PhoneNotice) -> str:
             "kind": notice.kind,
             "notice": notice.pk,
         },
-        ensure_ascii=False,
-    ).encode()
+        idempotency_key=f"notice-{notice.pk}",
+    )
+
+
+def phone_text_post(*, payload: dict, idempotency_key: str) -> str:
+    """POST one text to the gateway (signed, with its ``Idempotency-Key``); ``NoticeFailed`` if
+    it does not take it. Also the path of the booking's verification codes (appointments)."""
+    body = json.dumps(payload, ensure_ascii=False).encode()
     secret = settings.PHONE_NOTICE_WEBHOOK_SECRET.encode()
     signature = hmac.new(secret, body, hashlib.sha256).hexdigest()
     request = urllib.request.Request(
@@ -94,7 +100,7 @@ def _post(notice: PhoneNotice) -> str:
         headers={
             "Content-Type": "application/json",
             "X-Hallq-Signature": f"sha256={signature}",
-            "Idempotency-Key": f"notice-{notice.pk}",
+            "Idempotency-Key": idempotency_key,
         },
     )
     try:

@@ -2,6 +2,7 @@
 
 import datetime
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -141,15 +142,24 @@ def ticket_issue(
     device: Device | None = None,
     override_hours: bool = False,
     now: datetime.datetime | None = None,
+    origin: str | None = None,
+    priority_from: datetime.datetime | None = None,
+    within: Callable[[Ticket], None] | None = None,
 ) -> IssuedTicket:
     """Issue a ticket for a kiosk device or a staff member (greeter, clerk, manager).
 
     No lock is needed: the number comes from one UPSERT (see numbering) and the new ticket
     concerns no counter until one calls it.
+
+    An appointment's check-in (``queueing.appointments``) passes ``origin`` (appointment),
+    ``priority_from`` (the slot's start: the ticket's issue time, so the router's accumulating
+    priority and its wait run from the slot, not from the check-in) and ``within``, called with
+    the new ticket inside this transaction (the booking's own compare-and-set; raising there
+    undoes the ticket and its number).
     """
     now = now or timezone.now()
     role = admit(who=device or issued_by, hall=hall, action=ISSUE_TICKET)
-    origin = Origin.KIOSK if device is not None else Origin.GREETER
+    origin = origin or (Origin.KIOSK if device is not None else Origin.GREETER)
 
     business_type = _ISSUE_READ.first(hall_id=hall.pk, code=business_type_code, now=now)
     if business_type is None:
@@ -214,7 +224,7 @@ def ticket_issue(
             priority_reason=priority_reason,
             self_declared=self_declared,
             vip_account=vip_account,
-            issued_at=now,
+            issued_at=priority_from or now,
             origin=origin,
             phone=phone,
             public_token=secrets.token_urlsafe(16),
@@ -237,6 +247,8 @@ def ticket_issue(
             },
             at=now,
         )
+        if within is not None:
+            within(ticket)
     return with_wait(
         IssuedTicket(ticket=ticket, people_ahead=business_type.ahead),
         new_ticket_estimate(

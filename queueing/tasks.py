@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from hall.models import Hall
+from queueing.appointments import tasks as appointment_tasks  # noqa: F401  (the worker finds them)
 from queueing.notices import (
     MAX_ATTEMPTS,
     NoticeFailed,

@@ -98,6 +98,7 @@ def world(db, hall, other_hall, greeter, clerk_a, manager, outsider, django_user
         "token": ticket.public_token,
         "code": "payment",
         "number": counter.number,
+        "booking_code": "NOSUCHCODE",
     }
     return {"users": users, "devices": devices, "values": values}
 
@@ -177,6 +178,24 @@ def test_each_caller_gets_the_answer_of_the_table_from_the_pages(world, route):
 # (401/403/404, and a page's 302 to the sign-in page: refused; anything else: let in).
 API_TABLE: dict[str, tuple[int, ...]] = {
     "GET /api/v1/halls/{hall}/apologies/": (401, 403, 403, 403, 200, 200, 403, 403, 200),
+    # Appointments: booking is public (the phone's one-time code guards it); check-in issues a
+    # ticket, so it is the kiosk's and the staff's as issuing is.
+    "GET /api/v1/halls/{hall}/bookable/": (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /api/v1/halls/{hall}/bookable/{code}/slots/": (
+        400,
+        400,
+        400,
+        400,
+        400,
+        400,
+        400,
+        400,
+        400,
+    ),
+    "POST /api/v1/bookings/{booking_code}/cancel/": (400, 400, 400, 400, 400, 400, 400, 400, 400),
+    "POST /api/v1/halls/{hall}/bookings/": (400, 400, 400, 400, 400, 400, 400, 400, 400),
+    "POST /api/v1/halls/{hall}/bookings/check-in/": (401, 400, 403, 403, 400, 400, 403, 403, 400),
+    "POST /api/v1/halls/{hall}/phone-codes/": (400, 400, 400, 400, 400, 400, 400, 400, 400),
     "GET /api/v1/halls/{hall}/business-types/": (401, 200, 200, 403, 200, 200, 403, 403, 200),
     "GET /api/v1/halls/{hall}/complaints/": (401, 403, 403, 403, 403, 200, 403, 403, 200),
     "GET /api/v1/halls/{hall}/counters/": (401, 200, 200, 403, 200, 200, 403, 403, 200),

@@ -126,6 +126,7 @@ def _subclasses(cls):
 
 def test_every_error_code_the_api_can_answer_is_documented_under_its_status(schema):
     import counters.satisfaction  # noqa: F401  (error classes live next to their services)
+    import queueing.appointments.errors  # noqa: F401
     import recovery.complaints  # noqa: F401
     import recovery.incidents  # noqa: F401
     from hall.errors import DomainError
@@ -149,3 +150,29 @@ def test_the_unhandled_error_codes_are_documented_on_every_operation(schema):
             for error in (SERVER_ERROR, SERVICE_UNAVAILABLE):
                 description = responses[str(error.status_code)]["description"]
                 assert f"`{error.code}`" in description, (method, path)
+
+
+BOOKING_PATHS = {
+    "/api/v1/halls/{hall}/bookable/": "get",
+    "/api/v1/halls/{hall}/bookable/{code}/slots/": "get",
+    "/api/v1/halls/{hall}/phone-codes/": "post",
+    "/api/v1/halls/{hall}/bookings/": "post",
+    "/api/v1/halls/{hall}/bookings/check-in/": "post",
+    "/api/v1/bookings/{booking_code}/cancel/": "post",
+}
+
+
+def test_schema_documents_the_appointment_endpoints_and_their_idempotency_key(schema):
+    for path, method in BOOKING_PATHS.items():
+        assert method in schema["paths"].get(path, {}), path
+    for path in (
+        "/api/v1/halls/{hall}/bookings/",
+        "/api/v1/halls/{hall}/bookings/check-in/",
+        "/api/v1/bookings/{booking_code}/cancel/",
+    ):
+        operation = schema["paths"][path]["post"]
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert "Idempotency-Key" in headers, path
+    check_in = schema["paths"]["/api/v1/halls/{hall}/bookings/check-in/"]["post"]
+    assert "`check_in_too_early`" in check_in["responses"]["409"]["description"]
+    assert "429" in schema["paths"]["/api/v1/halls/{hall}/phone-codes/"]["post"]["responses"]

@@ -301,6 +301,11 @@ class EventKind(models.TextChoices):
     DEVICE_LINK_MADE = "device.link_made", _("device set-up link made")
     DEVICE_PAIRING_CODE = "device.pairing_code", _("device pairing code made")
     DEVICE_PAIRED = "device.paired", _("device paired")
+    # Appointments (queueing.appointments): audit rows only, not live events (no seq).
+    BOOKING_CREATED = "booking.created", _("booking made")
+    BOOKING_CANCELLED = "booking.cancelled", _("booking cancelled")
+    BOOKING_CHECKED_IN = "booking.checked_in", _("booking checked in")
+    BOOKING_NO_SHOW = "booking.no_show", _("booking not kept (no-show)")
 
 
 class AuditEvent(models.Model):
